@@ -1,0 +1,405 @@
+"""CIFAR-10 from the official "python version" batch files, as NumPy arrays.
+
+The folder `cifar-10-batches-py/` holds `data_batch_1` ... `data_batch_5`, `test_batch`
+and `batches.meta`. Each batch is a pickle (protocol 2, written by Python 2) of a dict
+with *bytes* keys: `b"labels"`, a list of n ints 0..9, and `b"data"`, a uint8 array of
+shape (n, 3072) whose rows are 1024 red, then 1024 green, then 1024 blue values, each
+plane a row-major 32 x 32 image. `load_cifar10` turns those rows into channels-last
+images (n, 32, 32, 3), the layout the rest of cnnlib uses.
+
+Where the data comes from, first match wins:
+1. the `path` argument, 2. the environment variable `CNNLIB_DATA`, 3. a download of the
+official archive (checksummed, with a progress bar) into a user cache.
+Either folder may hold `cifar-10-batches-py/` or be that folder itself.
+
+Safety: `pickle` can run arbitrary code while loading, so this module unpickles only
+the CIFAR-10 batch files, and through `_BatchUnpickler`, which refuses every global
+except the few NumPy needs to rebuild an array. A tampered file then fails with a
+ValueError instead of executing anything.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import pickle
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+CIFAR10_CLASSES: tuple[str, ...] = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
+ENV_VAR = "CNNLIB_DATA"
+BATCHES_DIR = "cifar-10-batches-py"
+IMAGE_SHAPE = (32, 32, 3)  # height, width, channels (channels-last)
+
+_PIXELS = 32 * 32 * 3  # values in one row of b"data"
+_ARCHIVE = "cifar-10-python.tar.gz"
+_EXTRACTED = "cifar-10-python"  # folder in the cache that holds cifar-10-batches-py/
+_TRAIN_FILE = re.compile(r"data_batch_(\d+)")
+
+
+# --------------------------------------------------------------------------- unpickling
+
+try:  # NumPy >= 2 moved the array internals to numpy._core
+    from numpy._core import multiarray as _multiarray
+except ImportError:  # pragma: no cover - NumPy 1.x
+    from numpy.core import multiarray as _multiarray
+
+# Everything a CIFAR-10 batch may reference. Old pickles name numpy.core, new ones
+# numpy._core; both map to the same objects, so NumPy 2 loads Python 2 files without
+# going through its deprecated numpy.core shim. `_codecs.encode` is how Python 3
+# writes bytes at protocol 2; it only turns a str into bytes.
+_SAFE_GLOBALS = {
+    (module, name): getattr(_multiarray, name)
+    for module in ("numpy.core.multiarray", "numpy._core.multiarray")
+    for name in ("_reconstruct", "scalar")
+}
+_SAFE_GLOBALS |= {
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+    ("_codecs", "encode"): codecs.encode,
+}
+
+# What a truncated, corrupt or hostile pickle raises while loading.
+_UNPICKLING_ERRORS = (
+    pickle.UnpicklingError,
+    EOFError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    ImportError,
+    IndexError,
+    KeyError,
+    UnicodeDecodeError,
+    OverflowError,
+)
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    """An Unpickler that builds only dicts, lists, ints, bytes and NumPy arrays."""
+
+    def find_class(self, module: str, name: str) -> object:
+        try:
+            return _SAFE_GLOBALS[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(
+                f"refused to load global {module}.{name}: a CIFAR-10 batch holds only "
+                "dicts, lists, ints, bytes and NumPy arrays"
+            ) from None
+
+
+def _unpickle(file: Path) -> object:
+    """Load one batch file; a broken pickle becomes a ValueError that names the file."""
+    with open(file, "rb") as f:
+        try:
+            # encoding="bytes" keeps Python 2 str (keys, the raw pixel buffer) as bytes,
+            # exactly as the official files expect to be read.
+            return _BatchUnpickler(f, encoding="bytes").load()
+        except _UNPICKLING_ERRORS as err:
+            raise ValueError(
+                f"{file} is truncated or corrupt: it is not a readable CIFAR-10 pickle "
+                f"({type(err).__name__}: {err}). Fix: replace it with an intact copy of "
+                "the official file, or delete the folder and let load_cifar10() "
+                "download it again"
+            ) from err
+
+
+# --------------------------------------------------------------------- batch validation
+
+
+_BATCH_RULE = "bytes keys b'data' (uint8, shape (n, 3072)) and b'labels' (n ints 0..9)"
+_META_RULE = "bytes key b'label_names' (the ten class names)"
+
+
+def _batch_dict(file: Path, obj: object, keys: tuple[bytes, ...], rule: str) -> dict:
+    """Check that an unpickled CIFAR-10 file is a dict with the bytes keys `keys`."""
+    if not isinstance(obj, dict):
+        raise ValueError(
+            f"{file} is not a CIFAR-10 file: it holds a {type(obj).__name__}; "
+            f"the rule is a dict with {rule}"
+        )
+    missing = [k for k in keys if k not in obj]
+    if missing:
+        hint = ""
+        if any(k.decode() in obj for k in missing):
+            hint = " (the keys are str; the official format uses bytes keys)"
+        elif b"fine_labels" in obj:
+            hint = " (this looks like CIFAR-100, not CIFAR-10)"
+        raise ValueError(
+            f"{file} is not a CIFAR-10 file: missing key(s) "
+            f"{', '.join(map(repr, missing))}; found {sorted(map(repr, obj))}{hint}. "
+            f"The rule: a dict with {rule}"
+        )
+    return obj
+
+
+def _check_data(file: Path, raw: object) -> np.ndarray:
+    """b"data" as uint8 (n, 3072); any integer array with values 0..255 is accepted."""
+    data = np.asarray(raw)
+    if data.ndim != 2 or data.shape[1] != _PIXELS or not np.issubdtype(data.dtype, np.integer):
+        raise ValueError(
+            f"{file}: b'data' has shape {data.shape} and dtype {data.dtype}; the rule is "
+            f"an integer array of shape (n, {_PIXELS}): one row per image, "
+            "1024 red, 1024 green, 1024 blue values"
+        )
+    if data.size and (data.min() < 0 or data.max() > 255):
+        raise ValueError(
+            f"{file}: b'data' values span {data.min()}..{data.max()}; "
+            "the rule is pixel values in 0..255"
+        )
+    return data.astype(np.uint8, copy=False)
+
+
+def _check_labels(file: Path, raw: object, n_images: int) -> np.ndarray:
+    """b"labels" as int64 (n,), one class id 0..9 per image."""
+    labels = np.asarray(raw)
+    if labels.size == 0:  # np.asarray([]) is float64; an empty list is still valid
+        labels = labels.astype(np.int64)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"{file}: b'labels' has shape {labels.shape} and dtype {labels.dtype}; "
+            "the rule is a flat list of integer class ids 0..9"
+        )
+    if len(labels) != n_images:
+        raise ValueError(
+            f"{file}: {len(labels)} labels for {n_images} images in b'data'; "
+            "the rule is exactly one label per image"
+        )
+    bad = np.flatnonzero((labels < 0) | (labels >= len(CIFAR10_CLASSES)))
+    if bad.size:
+        raise ValueError(
+            f"{file}: label {labels[bad[0]]} at index {bad[0]} is out of range "
+            f"({bad.size} bad labels in all); the rule is 0 <= label <= 9"
+        )
+    return labels.astype(np.int64, copy=False)
+
+
+def _read_batch(file: Path) -> tuple[np.ndarray, np.ndarray]:
+    """One batch file -> (rows uint8 (n, 3072), labels int64 (n,)), validated."""
+    batch = _batch_dict(file, _unpickle(file), (b"data", b"labels"), _BATCH_RULE)
+    data = _check_data(file, batch[b"data"])
+    return data, _check_labels(file, batch[b"labels"], len(data))
+
+
+def rows_to_images(rows: np.ndarray) -> np.ndarray:
+    """CIFAR-10 rows (n, 3072) -> channels-last images (n, 32, 32, 3), C-contiguous.
+
+    A row is three planes (R, G, B), each 32 x 32 row-major, so it reshapes to
+    (3, 32, 32) = (channel, row, col); moving the channel axis last gives (row, col,
+    channel). The copy makes the result contiguous, so later reshapes stay cheap.
+    """
+    return np.ascontiguousarray(rows.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+
+
+def _load_split(files: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+    """Batch files -> (images uint8 (N, 32, 32, 3), labels int64 (N,)), in file order."""
+    batches = [_read_batch(f) for f in files]
+    rows = np.concatenate([rows for rows, _ in batches])
+    labels = np.concatenate([labels for _, labels in batches])
+    return rows_to_images(rows), labels
+
+
+# ------------------------------------------------------------------- finding the folder
+
+
+def default_cache_dir() -> Path:
+    """The user cache that downloads go to (e.g. ~/.cache/cnnlib on Linux)."""
+    import pooch  # imported lazily: only the download path needs it
+
+    return Path(pooch.os_cache("cnnlib"))
+
+
+def _how_to_get_data() -> str:
+    return (
+        f"Fix: pass path= (or set {ENV_VAR}) to a folder that holds {BATCHES_DIR}/ or is "
+        f"that folder, or pass path=None with {ENV_VAR} unset to download the official "
+        f"archive (~163 MB) into {default_cache_dir()}"
+    )
+
+
+def _batches_dir(folder: Path, source: str) -> Path:
+    """The cifar-10-batches-py folder at or inside `folder` (named `source` in errors)."""
+    if not folder.exists():
+        raise FileNotFoundError(
+            f"CIFAR-10 folder {folder} (from {source}) does not exist. {_how_to_get_data()}"
+        )
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"CIFAR-10 path {folder} (from {source}) is a file, not a folder; unpack the "
+            f"archive first (tar xzf {_ARCHIVE}). {_how_to_get_data()}"
+        )
+    if (folder / BATCHES_DIR).is_dir():
+        return folder / BATCHES_DIR
+    if _train_files(folder) or (folder / "test_batch").exists():
+        return folder
+    raise FileNotFoundError(
+        f"CIFAR-10 folder {folder} (from {source}) holds neither {BATCHES_DIR}/ nor "
+        f"data_batch_* files. {_how_to_get_data()}"
+    )
+
+
+def _train_files(folder: Path) -> list[Path]:
+    """data_batch_<k> files in numeric order of k (so data_batch_10 follows _9)."""
+    found = [(int(m[1]), p) for p in folder.iterdir() if (m := _TRAIN_FILE.fullmatch(p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def _locate(path: str | os.PathLike[str] | None, download: bool) -> Path | None:
+    """Resolve path -> $CNNLIB_DATA -> cache (downloading if allowed) to a batches folder."""
+    if path is not None:
+        return _batches_dir(Path(path).expanduser(), f"path={str(path)!r}")
+    env = os.environ.get(ENV_VAR, "")
+    if env:  # an empty variable counts as unset, as in most shells' tools
+        return _batches_dir(Path(env).expanduser(), f"{ENV_VAR}={env!r}")
+    if download:
+        return download_cifar10()
+    cached = default_cache_dir() / _EXTRACTED / BATCHES_DIR
+    return cached if cached.is_dir() else None
+
+
+# ------------------------------------------------------------------------- downloading
+
+
+def _extract_atomically(archive: str, action: str, pup: object) -> str:
+    """pooch processor: Untar into a temporary folder, then rename it into place.
+
+    pooch's Untar skips extraction whenever its folder exists, so an extraction cut
+    short (Ctrl-C, full disk) would be reused forever. Renaming only a finished folder
+    means the final folder, when present, is complete.
+    """
+    import pooch
+
+    final = Path(archive).parent / _EXTRACTED
+    if action == "fetch" and final.is_dir():
+        return str(final)
+    partial = final.with_name(final.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)  # left by an earlier interrupted run
+    pooch.Untar(extract_dir=partial.name)(archive, "download", pup)
+    shutil.rmtree(final, ignore_errors=True)
+    partial.rename(final)
+    return str(final)
+
+
+def download_cifar10(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Download and unpack the official archive once; return its cifar-10-batches-py/.
+
+    The archive (~163 MB) goes to `cache_dir` (default: `default_cache_dir()`), is
+    checked against its MD5, and is unpacked next to it. pooch streams into a temporary
+    file and moves it into place only after the checksum passes, so a failed or
+    interrupted download leaves no partial file behind. Later calls find the unpacked
+    folder and touch neither the network nor the archive.
+    """
+    import pooch
+    import requests
+
+    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    batches = cache / _EXTRACTED / BATCHES_DIR
+    if batches.is_dir():  # only a complete extraction is ever renamed to this name
+        return batches
+    try:
+        pooch.retrieve(
+            CIFAR10_URL,
+            known_hash=f"md5:{CIFAR10_MD5}",
+            fname=_ARCHIVE,
+            path=cache,
+            processor=_extract_atomically,
+            progressbar=True,
+        )
+    except ValueError as err:
+        if "hash" not in str(err):
+            raise
+        raise ValueError(
+            f"The CIFAR-10 archive downloaded from {CIFAR10_URL} failed its MD5 checksum "
+            f"(expected {CIFAR10_MD5}); it was deleted and nothing was kept in {cache}. "
+            "Fix: retry (the transfer may have been cut or altered by a proxy), or fetch "
+            f"the archive yourself, check its MD5, unpack it and set {ENV_VAR} to the "
+            f"folder. pooch: {err}"
+        ) from err
+    except requests.RequestException as err:
+        raise ConnectionError(
+            f"Could not download CIFAR-10 from {CIFAR10_URL} ({err}); nothing was kept "
+            f"in {cache}. Fix: check the network and retry, or pass path= (or set "
+            f"{ENV_VAR}) to a local copy of {BATCHES_DIR}/"
+        ) from err
+    if not batches.is_dir():
+        raise FileNotFoundError(
+            f"The archive in {cache} unpacked without a {BATCHES_DIR}/ folder; "
+            f"Fix: delete {cache / _ARCHIVE} and {cache / _EXTRACTED} and retry"
+        )
+    return batches
+
+
+# ---------------------------------------------------------------------- the public API
+
+
+def load_cifar10(
+    path: str | os.PathLike[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Load CIFAR-10 as (x_train, y_train, x_test, y_test).
+
+    x_train: uint8 (N_train, 32, 32, 3), channels-last, C-contiguous
+    y_train: int64 (N_train,), class ids 0..9 (names: `load_cifar10_label_names`)
+    x_test:  uint8 (N_test, 32, 32, 3)
+    y_test:  int64 (N_test,)
+
+    `path` (else the environment variable CNNLIB_DATA) is a folder that holds
+    `cifar-10-batches-py/` or is that folder. With neither, the official archive is
+    downloaded into a user cache (see `download_cifar10`). The training set is every
+    `data_batch_<k>` present, in order of k; the test set is `test_batch`.
+
+    Raises FileNotFoundError when the folder or a required file is missing, ValueError
+    when a file is corrupt or breaks the format; both messages name the file and the fix.
+    """
+    folder = _locate(path, download=True)
+    assert folder is not None  # _locate downloads rather than return None here
+    train_files = _train_files(folder)
+    if not train_files:
+        raise FileNotFoundError(
+            f"CIFAR-10 folder {folder} has no data_batch_* files (the training set). "
+            f"{_how_to_get_data()}"
+        )
+    test_file = folder / "test_batch"
+    if not test_file.is_file():
+        raise FileNotFoundError(
+            f"CIFAR-10 folder {folder} has no test_batch file (the test set); "
+            f"it holds {sorted(p.name for p in folder.iterdir())}. {_how_to_get_data()}"
+        )
+    x_train, y_train = _load_split(train_files)
+    x_test, y_test = _load_split([test_file])
+    return x_train, y_train, x_test, y_test
+
+
+def load_cifar10_label_names(path: str | os.PathLike[str] | None = None) -> list[str]:
+    """The ten class names, index = label id: from batches.meta, else CIFAR10_CLASSES.
+
+    The folder is found as in `load_cifar10`, except that nothing is downloaded: with
+    no path, no CNNLIB_DATA and no cached copy, the official names are returned.
+    """
+    folder = _locate(path, download=False)
+    meta = folder / "batches.meta" if folder is not None else None
+    if meta is None or not meta.is_file():
+        return list(CIFAR10_CLASSES)
+    names = _batch_dict(meta, _unpickle(meta), (b"label_names",), _META_RULE)[b"label_names"]
+    if not isinstance(names, list | tuple) or len(names) != len(CIFAR10_CLASSES):
+        raise ValueError(
+            f"{meta}: b'label_names' is {names!r}; the rule is a list of "
+            f"{len(CIFAR10_CLASSES)} names, one per label id 0..9"
+        )
+    if not all(isinstance(n, bytes | str) for n in names):
+        raise ValueError(f"{meta}: b'label_names' must hold bytes or str names, got {names!r}")
+    return [n.decode() if isinstance(n, bytes) else n for n in names]
