@@ -1,1 +1,27 @@
-"""cnnlib."""
+"""cnnlib: a small, fast, vectorized NumPy CNN library, built chapter by chapter.
+
+Arrays are channels-last: images and activations (N, H, W, C); conv weights (K, F, F, C).
+"""
+
+# TEMP from .data import load_cifar10
+from .gradcheck import gradcheck, numerical_gradient, relative_error
+from .layers import (
+    AvgPool2D,
+    Conv2D,
+    Flatten,
+    Linear,
+    MaxPool2D,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+)
+from .losses import softmax, softmax_cross_entropy
+from .optim import SGD
+from .shapes import conv_output_size, pool_output_size
+
+__all__ = [
+    "AvgPool2D", "Conv2D", "Flatten", "Linear", "MaxPool2D", "ReLU", "SGD", "Sequential",
+    "Sigmoid", "Tanh", "conv_output_size", "gradcheck", "load_cifar10", "numerical_gradient",
+    "pool_output_size", "relative_error", "softmax", "softmax_cross_entropy",
+]
