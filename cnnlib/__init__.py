@@ -3,7 +3,7 @@
 Arrays are channels-last: images and activations (N, H, W, C); conv weights (K, F, F, C).
 """
 
-# TEMP from .data import load_cifar10
+from .data import load_cifar10
 from .gradcheck import gradcheck, numerical_gradient, relative_error
 from .layers import (
     AvgPool2D,

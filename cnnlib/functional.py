@@ -68,7 +68,9 @@ def _check_conv_args(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None)
     _check_nhwc(x, "x")
     if not isinstance(weight, np.ndarray) or weight.ndim != 4 or weight.shape[1] != weight.shape[2]:
         shape = getattr(weight, "shape", type(weight).__name__)
-        raise ValueError(f"weight must be a 4-D array (K, F, F, C) with square filters, got {shape}")
+        raise ValueError(
+            f"weight must be a 4-D array (K, F, F, C) with square filters, got {shape}"
+        )
     if weight.shape[3] != x.shape[3]:
         raise ValueError(
             f"filter depth C = {weight.shape[3]} must equal the input depth C = {x.shape[3]}: "
