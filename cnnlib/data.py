@@ -25,6 +25,7 @@ import os
 import pickle
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -148,16 +149,27 @@ def _batch_dict(file: Path, obj: object, keys: tuple[bytes, ...], rule: str) -> 
     return obj
 
 
+def _as_array(file: Path, key: str, raw: object, rule: str) -> np.ndarray:
+    """np.asarray, with ragged nested lists reported like any other bad shape."""
+    try:
+        return np.asarray(raw)
+    except (ValueError, TypeError) as err:
+        raise ValueError(
+            f"{file}: {key} is not a regular array ({err}); the rule is {rule}"
+        ) from err
+
+
 def _check_data(file: Path, raw: object) -> np.ndarray:
     """b"data" as uint8 (n, 3072); any integer array with values 0..255 is accepted."""
-    data = np.asarray(raw)
+    data = _as_array(file, "b'data'", raw, f"an integer array of shape (n, {_PIXELS})")
     if data.ndim != 2 or data.shape[1] != _PIXELS or not np.issubdtype(data.dtype, np.integer):
         raise ValueError(
             f"{file}: b'data' has shape {data.shape} and dtype {data.dtype}; the rule is "
             f"an integer array of shape (n, {_PIXELS}): one row per image, "
             "1024 red, 1024 green, 1024 blue values"
         )
-    if data.size and (data.min() < 0 or data.max() > 255):
+    # uint8 (the official dtype) cannot leave 0..255: skip two passes over the pixels
+    if data.dtype != np.uint8 and data.size and (data.min() < 0 or data.max() > 255):
         raise ValueError(
             f"{file}: b'data' values span {data.min()}..{data.max()}; "
             "the rule is pixel values in 0..255"
@@ -167,7 +179,7 @@ def _check_data(file: Path, raw: object) -> np.ndarray:
 
 def _check_labels(file: Path, raw: object, n_images: int) -> np.ndarray:
     """b"labels" as int64 (n,), one class id 0..9 per image."""
-    labels = np.asarray(raw)
+    labels = _as_array(file, "b'labels'", raw, "a flat list of integer class ids 0..9")
     if labels.size == 0:  # np.asarray([]) is float64; an empty list is still valid
         labels = labels.astype(np.int64)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
@@ -259,39 +271,40 @@ def _train_files(folder: Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def _locate(path: str | os.PathLike[str] | None, download: bool) -> Path | None:
-    """Resolve path -> $CNNLIB_DATA -> cache (downloading if allowed) to a batches folder."""
+def _given_folder(path: str | os.PathLike[str] | None) -> Path | None:
+    """The batches folder named by `path`, else by $CNNLIB_DATA; None if neither is set."""
     if path is not None:
         return _batches_dir(Path(path).expanduser(), f"path={str(path)!r}")
     env = os.environ.get(ENV_VAR, "")
-    if env:  # an empty variable counts as unset, as in most shells' tools
+    if env:  # an empty variable counts as unset
         return _batches_dir(Path(env).expanduser(), f"{ENV_VAR}={env!r}")
-    if download:
-        return download_cifar10()
-    cached = default_cache_dir() / _EXTRACTED / BATCHES_DIR
-    return cached if cached.is_dir() else None
+    return None
 
 
 # ------------------------------------------------------------------------- downloading
 
 
 def _extract_atomically(archive: str, action: str, pup: object) -> str:
-    """pooch processor: Untar into a temporary folder, then rename it into place.
+    """pooch processor: Untar into a private temporary folder, then rename it into place.
 
     pooch's Untar skips extraction whenever its folder exists, so an extraction cut
     short (Ctrl-C, full disk) would be reused forever. Renaming only a finished folder
-    means the final folder, when present, is complete.
+    means the final folder, when present, is complete; a private staging folder per
+    call keeps two processes that download at once from mixing their files.
     """
     import pooch
 
     final = Path(archive).parent / _EXTRACTED
-    if action == "fetch" and final.is_dir():
+    if (final / BATCHES_DIR).is_dir():  # an earlier run (or another process) finished
         return str(final)
-    partial = final.with_name(final.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)  # left by an earlier interrupted run
-    pooch.Untar(extract_dir=partial.name)(archive, "download", pup)
-    shutil.rmtree(final, ignore_errors=True)
-    partial.rename(final)
+    staging = Path(tempfile.mkdtemp(prefix=f"{_EXTRACTED}.partial-", dir=final.parent))
+    try:
+        pooch.Untar(extract_dir=staging.name)(archive, "download", pup)
+        if not (final / BATCHES_DIR).is_dir():  # else another process won the race
+            shutil.rmtree(final, ignore_errors=True)
+            staging.rename(final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # nothing left after a rename
     return str(final)
 
 
@@ -365,8 +378,7 @@ def load_cifar10(
     Raises FileNotFoundError when the folder or a required file is missing, ValueError
     when a file is corrupt or breaks the format; both messages name the file and the fix.
     """
-    folder = _locate(path, download=True)
-    assert folder is not None  # _locate downloads rather than return None here
+    folder = _given_folder(path) or download_cifar10()
     train_files = _train_files(folder)
     if not train_files:
         raise FileNotFoundError(
@@ -390,9 +402,9 @@ def load_cifar10_label_names(path: str | os.PathLike[str] | None = None) -> list
     The folder is found as in `load_cifar10`, except that nothing is downloaded: with
     no path, no CNNLIB_DATA and no cached copy, the official names are returned.
     """
-    folder = _locate(path, download=False)
-    meta = folder / "batches.meta" if folder is not None else None
-    if meta is None or not meta.is_file():
+    folder = _given_folder(path) or default_cache_dir() / _EXTRACTED / BATCHES_DIR
+    meta = folder / "batches.meta"
+    if not meta.is_file():
         return list(CIFAR10_CLASSES)
     names = _batch_dict(meta, _unpickle(meta), (b"label_names",), _META_RULE)[b"label_names"]
     if not isinstance(names, list | tuple) or len(names) != len(CIFAR10_CLASSES):

@@ -402,6 +402,15 @@ def test_wrong_data_shape_or_dtype(tmp_path: Path, rows: object) -> None:
         load_cifar10(tmp_path)
 
 
+@pytest.mark.parametrize("key", [b"data", b"labels"])
+def test_ragged_data_or_labels(tmp_path: Path, key: bytes) -> None:
+    batch = _batch(_good_rows(), [0, 1])
+    batch[key] = [[1, 2], [3]]  # nested lists of unequal length
+    _rewrite_train_batch(tmp_path, batch)
+    with pytest.raises(ValueError, match=rf"data_batch_1: {key!r} is not a regular array"):
+        load_cifar10(tmp_path)
+
+
 @pytest.mark.parametrize(("bad", "span"), [(256, "0..256"), (-1, "-1..0")])
 def test_pixel_values_outside_0_255(tmp_path: Path, bad: int, span: str) -> None:
     rows = np.zeros((2, 3072), dtype=np.int16)
@@ -502,9 +511,11 @@ class _FakeServer:
     def __init__(self, payload: bytes, fail_after: int | None = None, error=None) -> None:
         self.payload, self.fail_after, self.error = payload, fail_after, error
         self.calls: list[tuple[str, bool]] = []
+        self.written: list[Path] = []  # the files pooch asked us to write into
 
     def __call__(self, downloader, url, output_file, pooch_, check_only=False) -> None:
         self.calls.append((url, downloader.progressbar))
+        self.written.append(Path(output_file))
         with open(output_file, "wb") as f:
             f.write(self.payload[: self.fail_after])
             f.flush()
@@ -546,7 +557,7 @@ def test_download_fetches_official_url_with_progress_bar_and_loads(served, cache
     np.testing.assert_array_equal(y_test, expected["test_labels"])
     assert (cache / "cifar-10-python.tar.gz").is_file()
     assert (cache / "cifar-10-python" / "cifar-10-batches-py" / "test_batch").is_file()
-    assert not list(cache.glob("*.partial")) and not list(cache.glob("tmp*"))
+    assert sorted(p.name for p in cache.iterdir()) == ["cifar-10-python", "cifar-10-python.tar.gz"]
 
 
 def test_download_happens_once_then_cache_is_used(served, cache) -> None:
@@ -560,30 +571,40 @@ def test_download_happens_once_then_cache_is_used(served, cache) -> None:
     assert len(server.calls) == 1
 
 
+def _assert_nothing_left(server: _FakeServer, cache: Path) -> None:
+    """The bytes went to a temporary file inside the cache, and it is gone."""
+    assert server.written and all(p.parent == cache.resolve() for p in server.written)
+    assert cache.is_dir() and _files_under(cache) == []
+
+
 def test_checksum_mismatch_is_clear_and_keeps_nothing(served, cache) -> None:
     payload, _, install = served
-    install(_FakeServer(payload[:-10] + b"tampered!!"))
-    with pytest.raises(ValueError, match=r"failed its MD5 checksum.*nothing was kept.*Fix: retry"):
+    server = install(_FakeServer(payload[:-10] + b"tampered!!"))
+    with pytest.raises(
+        ValueError,
+        match=rf"failed its MD5 checksum \(expected {data.CIFAR10_MD5}\).*nothing was kept"
+        r".*Fix: retry",
+    ):
         load_cifar10()
-    assert _files_under(cache) == []
+    _assert_nothing_left(server, cache)
 
 
 def test_interrupted_download_keeps_no_partial_file(served, cache) -> None:
     payload, _, install = served
-    install(
+    server = install(
         _FakeServer(payload, fail_after=len(payload) // 3, error=requests.ConnectionError("reset"))
     )
     with pytest.raises(ConnectionError, match=r"Could not download CIFAR-10.*nothing was kept"):
         load_cifar10()
-    assert _files_under(cache) == []
+    _assert_nothing_left(server, cache)
 
 
 def test_ctrl_c_during_download_keeps_no_partial_file(served, cache) -> None:
     payload, _, install = served
-    install(_FakeServer(payload, fail_after=100, error=KeyboardInterrupt()))
+    server = install(_FakeServer(payload, fail_after=100, error=KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         load_cifar10()
-    assert _files_under(cache) == []
+    _assert_nothing_left(server, cache)
 
 
 def test_interrupted_extraction_is_redone_without_downloading_again(
@@ -600,12 +621,32 @@ def test_interrupted_extraction_is_redone_without_downloading_again(
     monkeypatch.setattr(pooch.Untar, "_extract_file", extract_then_crash)
     with pytest.raises(KeyboardInterrupt):
         load_cifar10()
-    assert not (cache / "cifar-10-python").exists()  # only a finished folder gets the name
+    # only a finished folder gets the final name, and the staging folder is gone
+    assert [p.name for p in cache.iterdir()] == ["cifar-10-python.tar.gz"]
     monkeypatch.setattr(pooch.Untar, "_extract_file", real_extract)
     _, y_train, _, _ = load_cifar10()
     np.testing.assert_array_equal(y_train, expected["train_labels"])
     assert len(server.calls) == 1
-    assert not (cache / "cifar-10-python.partial").exists()
+    assert sorted(p.name for p in cache.iterdir()) == ["cifar-10-python", "cifar-10-python.tar.gz"]
+
+
+def test_extraction_keeps_the_folder_another_process_finished_first(
+    served, cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payload, expected, install = served
+    install(_FakeServer(payload))
+    real_extract = pooch.Untar._extract_file
+
+    def extract_while_another_process_wins(self, fname, extract_dir):
+        real_extract(self, fname, extract_dir)
+        real_extract(self, fname, str(cache / "cifar-10-python"))  # the winner's copy
+        (cache / "cifar-10-python" / "winner").touch()
+
+    monkeypatch.setattr(pooch.Untar, "_extract_file", extract_while_another_process_wins)
+    _, y_train, _, _ = load_cifar10()
+    np.testing.assert_array_equal(y_train, expected["train_labels"])
+    assert (cache / "cifar-10-python" / "winner").exists()
+    assert sorted(p.name for p in cache.iterdir()) == ["cifar-10-python", "cifar-10-python.tar.gz"]
 
 
 def test_corrupt_cached_archive_is_downloaded_again(served, cache) -> None:
