@@ -3,7 +3,7 @@
 Arrays are channels-last: images and activations (N, H, W, C); conv weights (K, F, F, C).
 """
 
-from .data import load_cifar10
+from .data import CIFAR10_CLASSES, download_cifar10, load_cifar10, load_cifar10_label_names
 from .gradcheck import gradcheck, numerical_gradient, relative_error
 from .layers import (
     AvgPool2D,
@@ -21,6 +21,7 @@ from .optim import SGD
 from .shapes import conv_output_size, pool_output_size
 
 __all__ = [
+    "CIFAR10_CLASSES", "download_cifar10", "load_cifar10_label_names",
     "AvgPool2D", "Conv2D", "Flatten", "Linear", "MaxPool2D", "ReLU", "SGD", "Sequential",
     "Sigmoid", "Tanh", "conv_output_size", "gradcheck", "load_cifar10", "numerical_gradient",
     "pool_output_size", "relative_error", "softmax", "softmax_cross_entropy",
