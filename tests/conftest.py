@@ -1,0 +1,64 @@
+"""Shared pytest set-up: the `book` marker and one strict book build per session.
+
+The build is a session fixture so that every test that inspects the rendered book
+(tests/test_book_build.py, browser tests) shares one build. Deselect with -m "not book".
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Short training for chapter 8 when the test build executes it; the caller may override.
+SHORT_TRAINING_ENV = {"CNNLIB_EPOCHS": "1", "CNNLIB_TRAIN_SUBSET": "1000"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "book: builds the Jupyter Book (slow); deselect with -m 'not book'"
+    )
+
+
+@dataclass(frozen=True)
+class BookBuild:
+    returncode: int
+    log: str
+    html_dir: Path  # the folder that holds index.html
+
+    def log_tail(self, lines: int = 80) -> str:
+        return "\n".join(self.log.splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def built_book() -> BookBuild:
+    """Build the book with warnings as errors into $CNNLIB_BOOK_TEST_DIR (default
+    _build/test), with short-training env vars; never into _build/html."""
+    out = Path(os.environ.get("CNNLIB_BOOK_TEST_DIR", "_build/test"))
+    out = out if out.is_absolute() else REPO_ROOT / out
+    bindir = Path(sys.executable).parent
+    env = {**SHORT_TRAINING_ENV, **os.environ}
+    env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
+
+    vendor = subprocess.run(
+        ["bash", str(REPO_ROOT / "tools" / "vendor_js.sh")],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+    )
+    if vendor.returncode != 0:
+        return BookBuild(vendor.returncode, vendor.stdout + vendor.stderr, out / "_build" / "html")
+
+    cmd = [
+        str(bindir / "jupyter-book"), "build", str(REPO_ROOT),
+        "-W", "-n", "--keep-going", "--path-output", str(out),
+    ]
+    proc = subprocess.run(
+        cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, timeout=3 * 3600,
+    )
+    return BookBuild(proc.returncode, proc.stdout, out / "_build" / "html")
