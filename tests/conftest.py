@@ -45,6 +45,7 @@ def built_book() -> BookBuild:
     bindir = Path(sys.executable).parent
     env = {**SHORT_TRAINING_ENV, **os.environ}
     env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
+    env["NO_COLOR"] = "1"  # a plain log for failure messages
 
     vendor = subprocess.run(
         ["bash", str(REPO_ROOT / "tools" / "vendor_js.sh")],
