@@ -1,0 +1,183 @@
+"""Where a filter lands: the geometry behind W2 = (W1 - F + 2P)/S + 1, as plain data.
+
+Pure functions and a frozen dataclass, no plotting: the matplotlib drawings
+(`cnnlib.explorer`), the ipywidgets explorer and a static HTML/JS explorer all read the
+same numbers from here. `describe_conv` returns only JSON types (dict, list, int, str,
+bool, None), so its result can be embedded in a web page as is.
+
+The size rule itself lives in `cnnlib.shapes.conv_output_size`; this module only asks it,
+so every drawing refuses exactly the settings the library refuses, with the same message.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import asdict, dataclass
+
+from .shapes import _check_int, conv_output_size
+
+# Slider ranges (inclusive) shared by the ipywidgets explorer and the static explorer.
+EXPLORER_RANGES: dict[str, tuple[int, int]] = {
+    "w": (1, 16), "f": (1, 7), "s": (1, 4), "p": (0, 3), "k": (1, 4),
+}
+
+_MINUS = "\u2212"  # typographic minus sign, so "7 − 3" reads like printed math
+
+
+def _num(value: int) -> str:
+    """An integer with a typographic minus sign."""
+    return f"{_MINUS}{-value}" if value < 0 else str(value)
+
+
+def conv_formula(w: int, f: int, s: int, p: int) -> str:
+    """W₂ = (W − F + 2·P)/S + 1 with the numbers filled in, valid or not.
+
+    Valid: "W₂ = (7 − 3 + 2·1)/2 + 1 = 4". When S does not divide the span, the result
+    is shown as a fraction ("= 3/2 + 1, not a whole number"); when the filter is larger
+    than the padded input, the negative span is shown.
+    """
+    span = w - f + 2 * p
+    head = f"W\u2082 = ({w} {_MINUS} {f} + 2\u00b7{p})/{s} + 1"
+    if span < 0:
+        return f"{head} = {_num(span)}/{s} + 1: the filter is wider than the padded input"
+    if span % s:
+        return f"{head} = {span}/{s} + 1, not a whole number"
+    return f"{head} = {span // s + 1}"
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """One axis of a convolution (the other axis is the same: inputs are square here).
+
+    Coordinates are indices into the *padded* input, 0 ... padded_size - 1; the real
+    input occupies p ... p + w - 1 and the rest is zero padding.
+    """
+
+    w: int  # input size W₁
+    f: int  # filter size F
+    s: int  # stride S
+    p: int  # zero padding P on each side
+    k: int  # number of filters K = output depth D₂
+    padded_size: int  # W₁ + 2P
+    output_size: int  # W₂
+    starts: tuple[int, ...]  # first padded index of every filter position along the axis
+    formula: str  # e.g. "W₂ = (7 − 3 + 2·1)/2 + 1 = 4"
+
+    @property
+    def output_shape(self) -> tuple[int, int, int]:
+        """(W₂, H₂, D₂) = (W₂, W₂, K)."""
+        return (self.output_size, self.output_size, self.k)
+
+    @property
+    def n_positions(self) -> int:
+        """How many places the filter lands on the 2-D input: W₂ · H₂."""
+        return self.output_size * self.output_size
+
+    def is_padding(self, index: int) -> bool:
+        """True when padded index `index` is a zero-padding cell, not a real input cell."""
+        return index < self.p or index >= self.p + self.w
+
+    def window(self, step: int) -> tuple[int, int]:
+        """(top, left) padded index of the `step`-th filter position, row by row.
+
+        Step 0 is the top-left position, step W₂ − 1 the top-right, step W₂ the first
+        one of the second output row. Raises ValueError outside 0 ... n_positions − 1.
+        """
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or not (
+            0 <= step < self.n_positions
+        ):
+            raise ValueError(
+                f"step = {step!r} must be an integer from 0 to {self.n_positions - 1} "
+                f"(the filter lands W\u2082\u00b7H\u2082 = {self.n_positions} times)"
+            )
+        row, col = divmod(int(step), self.output_size)
+        return self.starts[row], self.starts[col]
+
+    def coverage(self) -> tuple[int, ...]:
+        """For every padded index along the axis, how many filter positions cover it.
+
+        0 marks a cell the filter skips (possible when S > F); values above 1 mark
+        overlapping windows (S < F).
+        """
+        counts = [0] * self.padded_size
+        for start in self.starts:
+            for i in range(start, start + self.f):
+                counts[i] += 1
+        return tuple(counts)
+
+    def to_dict(self) -> dict:
+        """JSON-friendly copy: lists instead of tuples, plus the derived fields."""
+        out = asdict(self)
+        out["starts"] = list(self.starts)
+        out["output_shape"] = list(self.output_shape)
+        out["n_positions"] = self.n_positions
+        out["coverage"] = list(self.coverage())
+        return out
+
+
+def conv_geometry(w: int, f: int, s: int, p: int, k: int = 1) -> ConvGeometry:
+    """Everything a picture of one conv layer needs, along one spatial axis.
+
+    w: input size W₁, f: filter size F, s: stride S, p: zero padding P, k: filters K.
+    Raises the ValueError of `cnnlib.shapes.conv_output_size` when the settings do not
+    fit (and one naming K when K is not a positive integer).
+    """
+    out = conv_output_size(w, f, s, p)  # the rule and its messages live there
+    k = _check_int("number of filters K", k, 1)
+    w, f, s, p = int(w), int(f), int(s), int(p)
+    return ConvGeometry(
+        w=w, f=f, s=s, p=p, k=k, padded_size=w + 2 * p, output_size=out,
+        starts=tuple(i * s for i in range(out)), formula=conv_formula(w, f, s, p),
+    )
+
+
+def _all_ints(*values: object) -> bool:
+    return all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values)
+
+
+def describe_conv(w: int, f: int, s: int, p: int, k: int = 1) -> dict:
+    """A JSON-serialisable summary for widgets and the static explorer; never raises.
+
+    Valid settings: {"ok": True, "error": None, "formula", "output_size",
+    "output_shape", "starts", "coverage", ...} (all fields of `ConvGeometry.to_dict`).
+    Invalid: {"ok": False, "error": <conv_output_size's message>, "formula" (filled in
+    when all values are integers, else None), "fitting_starts": where a filter would
+    land if the last, overhanging step were dropped (what frameworks that floor the
+    division silently do), "leftover": how many padded cells past the last fitting
+    window no filter reaches}.
+    """
+    base = {"w": w, "f": f, "s": s, "p": p, "k": k}
+    try:
+        geometry = conv_geometry(w, f, s, p, k)
+    except ValueError as err:
+        out = {**base, "ok": False, "error": str(err), "formula": None,
+               "padded_size": None, "fitting_starts": [], "leftover": None}
+        if _all_ints(w, f, s, p) and s >= 1 and p >= 0:
+            out["formula"] = conv_formula(w, f, s, p)
+            out["padded_size"] = w + 2 * p
+            span = w - f + 2 * p
+            if w >= 1 and f >= 1 and span >= 0:
+                out["fitting_starts"] = [i * s for i in range(span // s + 1)]
+                out["leftover"] = span % s
+        # Keep the echo of the inputs JSON-safe even for odd inputs such as "5" or 2.5.
+        for name, value in base.items():
+            if not isinstance(value, int | float | str | type(None)):
+                out[name] = repr(value)
+        return out
+    return {**geometry.to_dict(), "ok": True, "error": None}
+
+
+def explorer_table(ranges: dict[str, tuple[int, int]] | None = None) -> dict[str, dict]:
+    """describe_conv for every (W, F, S, P) in the slider ranges, keyed "W,F,S,P" (K = 1).
+
+    K only sets the output depth, so a static page can fill it in itself. With the default
+    ranges the table has 16·7·4·4 = 1792 entries.
+    """
+    r = {**EXPLORER_RANGES, **(ranges or {})}
+    table = {}
+    for w in range(r["w"][0], r["w"][1] + 1):
+        for f in range(r["f"][0], r["f"][1] + 1):
+            for s in range(r["s"][0], r["s"][1] + 1):
+                for p in range(r["p"][0], r["p"][1] + 1):
+                    table[f"{w},{f},{s},{p}"] = describe_conv(w, f, s, p, 1)
+    return table
