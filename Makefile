@@ -33,6 +33,9 @@ PYTEST_ARGS ?=
 
 BOOK_FLAGS := -W -n --keep-going
 LAB_ARGS ?=
+# Jupyter refuses to run as root without this (containers, CI machines).
+LAB_START := $(if $(NOTEBOOKS),/lab/tree/chapters,/lab)
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: help venv vendor book test bench lab clean distclean
 
@@ -87,8 +90,11 @@ bench: $(VENV_STAMP)
 	    for f in "$${files[@]}"; do echo "== $$f"; python "$$f"; done; \
 	fi
 
+# The notebook server is offline: no news feed, no update check.
 lab: $(VENV_STAMP)
-	jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/chapters $(LAB_ARGS)
+	jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=$(LAB_START) \
+	    --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+	    $(LAB_ROOT) $(LAB_ARGS)
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis
