@@ -7,6 +7,7 @@ The build is a session fixture so that every test that inspects the rendered boo
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 # Short training for chapter 8 when the test build executes it; the caller may override.
 SHORT_TRAINING_ENV = {"CNNLIB_EPOCHS": "1", "CNNLIB_TRAIN_SUBSET": "1000"}
@@ -32,8 +34,12 @@ class BookBuild:
     log: str
     html_dir: Path  # the folder that holds index.html
 
-    def log_tail(self, lines: int = 80) -> str:
-        return "\n".join(self.log.splitlines()[-lines:])
+    def log_tail(self, lines: int = 30) -> str:
+        """The build's warning and error lines, then its last lines."""
+        log = ANSI.sub("", self.log).splitlines()
+        problems = [line for line in log if re.search(r"WARNING|ERROR|Error|Exception", line)
+                    and "Kernel is running over TCP" not in line]
+        return "\n".join(["warnings and errors:", *problems[:40], "last lines:", *log[-lines:]])
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +51,9 @@ def built_book() -> BookBuild:
     bindir = Path(sys.executable).parent
     env = {**SHORT_TRAINING_ENV, **os.environ}
     env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
-    env["NO_COLOR"] = "1"  # a plain log for failure messages
+    shared_data = REPO_ROOT.parent / "shared" / "data" / "cifar10"
+    if "CNNLIB_DATA" not in env and shared_data.is_dir():  # as the Makefile does
+        env["CNNLIB_DATA"] = str(shared_data)
 
     vendor = subprocess.run(
         ["bash", str(REPO_ROOT / "tools" / "vendor_js.sh")],

@@ -90,7 +90,7 @@ def built_pages(html_dir: Path) -> list[Path]:
 def require_build(book: BookBuild) -> Path:
     if book.returncode != 0 or not (book.html_dir / "index.html").is_file():
         pytest.fail(f"the book did not build (exit {book.returncode}); last lines:\n"
-                    f"{book.log_tail(40)}", pytrace=False)
+                    f"{book.log_tail(10)}", pytrace=False)
     return book.html_dir
 
 
