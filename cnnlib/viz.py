@@ -157,7 +157,8 @@ def show_channels(image: np.ndarray, title: str | None = None) -> Figure:
 
 
 def _map_style(m: np.ndarray, cmap: str | None) -> dict:
-    """imshow arguments: signed maps get a diverging colormap centred on 0 (white = 0)."""
+    """imshow arguments for the values m (a map, or all maps when they share one scale):
+    signed values get a diverging colormap centred on 0 (white = 0)."""
     lo, hi = float(np.min(m)), float(np.max(m))
     if cmap is None and lo < 0 < hi:
         lim = max(-lo, hi)
@@ -169,7 +170,8 @@ def show_feature_maps(maps: np.ndarray, title: str = "Feature maps",
                       names: Sequence[str] | None = None, ncols: int = 4, *,
                       images: np.ndarray | None = None,
                       cmap: str | Sequence[str | None] | None = None,
-                      colorbar: bool = True, unit: str = "activation") -> Figure:
+                      colorbar: bool = True, unit: str = "activation",
+                      share_scale: bool = False) -> Figure:
     """Feature maps, one panel each, with a colour bar per panel.
 
     maps: (H, W, K) or (1, H, W, K) -> a grid of K panels, ncols wide; (N, H, W, K) with
@@ -177,6 +179,8 @@ def show_feature_maps(maps: np.ndarray, title: str = "Feature maps",
     or (H, W, C), drawn first in each row. cmap: one name for all maps, or K names; None
     (the default, also per map) draws a map with both signs in a diverging colormap
     centred on 0 (red positive, blue negative, white 0), any other map in gray.
+    share_scale: one colour scale for all maps (to compare their strength), instead of
+    one per map (to see each map's detail).
     """
     arr = np.asarray(maps)
     if arr.ndim == 3:
@@ -219,7 +223,7 @@ def show_feature_maps(maps: np.ndarray, title: str = "Feature maps",
             _draw_image(ax, inputs[i])
             ax.set_title("input" if n == 1 else f"input {i}", fontsize=10)
             continue
-        style = _map_style(arr[i, :, :, j], cmaps[j])
+        style = _map_style(arr if share_scale else arr[i, :, :, j], cmaps[j])
         im = ax.imshow(arr[i, :, :, j], interpolation="nearest", **style)
         ax.set_title(names[j] if names is not None else f"map {j}", fontsize=10)
         if colorbar:

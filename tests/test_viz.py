@@ -208,6 +208,14 @@ def test_feature_maps_take_one_colormap_per_map():
     assert [ax.images[0].get_cmap().name for ax in axes] == ["viridis", "RdBu_r"]
 
 
+def test_shared_scale_gives_every_map_the_same_colour_limits():
+    m = np.stack([np.linspace(-1, 1, 16), np.linspace(-4, 2, 16)], axis=-1).reshape(4, 4, 2)
+    axes = image_axes(viz.show_feature_maps(m, share_scale=True))
+    assert [ax.images[0].get_clim() for ax in axes] == [(-4.0, 4.0), (-4.0, 4.0)]
+    axes = image_axes(viz.show_feature_maps(m))
+    assert [ax.images[0].get_clim() for ax in axes] == [(-1.0, 1.0), (-4.0, 4.0)]
+
+
 def test_a_constant_map_still_draws():
     assert renders(viz.show_feature_maps(np.ones((4, 4, 1))))
 
