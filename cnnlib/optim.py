@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -30,7 +30,8 @@ class SGD:
     """
 
     def __init__(self, model: object, lr: float = 0.01, momentum: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0):
+                 nesterov: bool = False, weight_decay: float = 0.0,
+                 no_decay: Callable[[str, np.ndarray], bool] | None = None):
         if not lr > 0:
             raise ValueError(f"lr = {lr} must be positive")
         if not 0 <= momentum < 1:
@@ -42,6 +43,9 @@ class SGD:
         self.holders = _parameter_holders(model)
         self.lr, self.momentum, self.nesterov = lr, momentum, nesterov
         self.weight_decay = weight_decay
+        # Optional exemption from weight decay, e.g. batch-norm scales (1-D "weight"s):
+        # no_decay(name, param) -> True means "do not decay this one".
+        self.no_decay = no_decay
         self.velocity: dict[tuple[int, str], np.ndarray] = {}
 
     def step(self) -> None:
@@ -50,7 +54,8 @@ class SGD:
             grads = holder.grads
             for name, param in holder.params.items():
                 g = grads[name]
-                if self.weight_decay and name.rsplit(".", 1)[-1] == "weight":
+                if (self.weight_decay and name.rsplit(".", 1)[-1] == "weight"
+                        and not (self.no_decay and self.no_decay(name, param))):
                     g = g + self.weight_decay * param
                 if self.momentum:
                     v = self.velocity.get((i, name))

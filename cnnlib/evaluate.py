@@ -1,0 +1,54 @@
+"""Score a saved model on CIFAR-10's test_batch: `python -m cnnlib.evaluate --model M --data DIR`.
+
+Prints the accuracy of every class, then, as its last line, one JSON object:
+{"accuracy": 0.812, "n": 500}. Exit status 2 if the model or the data cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from .data import ENV_VAR, load_cifar10, load_cifar10_label_names
+from .serialization import load_model_with_metadata
+from .training import confusion_matrix, evaluate_model, per_class_accuracy
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m cnnlib.evaluate",
+                                description="Test-set accuracy of a model saved by cnnlib.train.")
+    p.add_argument("--model", required=True, help="model file written by python -m cnnlib.train")
+    p.add_argument("--data", default=os.environ.get(ENV_VAR) or None,
+                   help=f"folder holding cifar-10-batches-py/ (default: ${ENV_VAR})")
+    p.add_argument("--batch-size", type=int, default=500, help="images per forward pass")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        model, _ = load_model_with_metadata(args.model)
+        _, _, x_test, y_test = load_cifar10(args.data)
+        names = load_cifar10_label_names(args.data)
+        result = evaluate_model(model, x_test, y_test, batch_size=args.batch_size)
+    except (ValueError, FileNotFoundError, ConnectionError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    k = max(len(names), int(y_test.max()) + 1)
+    matrix = confusion_matrix(y_test, result["predictions"], k)
+    width = max(len(name) for name in names)
+    print(f"{'class':<{width}}  accuracy  correct/total")
+    for name, acc, row in zip(names, per_class_accuracy(matrix), matrix, strict=False):
+        total = int(row.sum())
+        correct = int(row[names.index(name)])
+        print(f"{name:<{width}}  {acc:8.1%}  {correct:>7}/{total}")
+    print(f"{'all':<{width}}  {result['accuracy']:8.1%}  "
+          f"{int(matrix.trace()):>7}/{result['n']}   (cross-entropy {result['loss']:.3f})")
+    print(json.dumps({"accuracy": result["accuracy"], "n": result["n"]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

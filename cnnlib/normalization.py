@@ -1,0 +1,212 @@
+"""Normalisation layers: input standardisation and batch normalisation.
+
+`Standardize` turns raw pixels into zero-mean, unit-variance inputs with the per-channel
+mean and standard deviation of the training set, so a saved model takes raw images.
+`BatchNorm2D` (and `BatchNorm1D` for (N, C) features) normalise every channel with the
+statistics of the current mini-batch while training, and with running averages of them
+at evaluation time.
+
+Non-trainable state lives in `buffers` (saved with the model, never touched by SGD);
+trainable parameters in `params`/`grads`, as everywhere in cnnlib.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} = {value!r} must be a positive integer")
+    return int(value)
+
+
+def _float_dtype(x: np.ndarray) -> np.dtype:
+    """float64 stays float64 (gradient checks); everything else computes in float32."""
+    return np.dtype(np.float64) if x.dtype == np.float64 else np.dtype(np.float32)
+
+
+class Standardize:
+    """y = (x − mean) / std per channel; x: (N, ..., C) of any numeric dtype -> float32.
+
+    mean, std: (C,), measured on the training images (see `channel_stats`). Integer
+    input (uint8 pixels) becomes float32; float64 input stays float64. No parameters:
+    mean and std are buffers, fixed once training starts.
+    """
+
+    def __init__(self, mean: np.ndarray | list[float], std: np.ndarray | list[float]):
+        mean = np.asarray(mean, dtype=np.float64)
+        std = np.asarray(std, dtype=np.float64)
+        if mean.ndim != 1 or mean.shape != std.shape:
+            raise ValueError(f"mean and std must be 1-D arrays of the same length (C,), "
+                             f"got shapes {mean.shape} and {std.shape}")
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std)) and np.all(std > 0)):
+            raise ValueError(f"std must be finite and positive, mean finite; got mean={mean}, "
+                             f"std={std}")
+        self.buffers = {"mean": mean.astype(np.float32), "std": std.astype(np.float32)}
+
+    @property
+    def num_channels(self) -> int:
+        return self.buffers["mean"].shape[0]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim < 2 or x.shape[-1] != self.num_channels:
+            raise ValueError(f"Standardize expects {self.num_channels} channels in the last axis, "
+                             f"got shape {x.shape}")
+        dtype = _float_dtype(x)
+        inv_std = (1.0 / self.buffers["std"]).astype(dtype)
+        self._inv_std = inv_std
+        # (x - mean) * (1/std) as x * (1/std) + (-mean/std): one multiply-add per value.
+        return x.astype(dtype) * inv_std - (self.buffers["mean"].astype(dtype) * inv_std)
+
+    __call__ = forward
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout * self._inv_std
+
+    def __repr__(self) -> str:
+        return f"Standardize({self.num_channels})"
+
+
+def channel_stats(images: np.ndarray, batch: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and standard deviation of images (N, H, W, C), as float64 (C,).
+
+    Summed in float64 chunks, so uint8 data of any size is neither copied to float
+    whole nor rounded: the statistics are exact to float64 precision.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[0] == 0:
+        raise ValueError(f"images must be a non-empty (N, H, W, C) array, got shape {images.shape}")
+    c = images.shape[-1]
+    total, total_sq, count = np.zeros(c), np.zeros(c), 0
+    for start in range(0, len(images), batch):
+        chunk = images[start:start + batch].reshape(-1, c).astype(np.float64)
+        total += chunk.sum(axis=0)
+        total_sq += (chunk * chunk).sum(axis=0)
+        count += chunk.shape[0]
+    mean = total / count
+    var = np.maximum(total_sq / count - mean * mean, 0.0)
+    return mean, np.sqrt(var)
+
+
+class _BatchNorm:
+    """Shared code of BatchNorm1D/2D; subclasses fix the input rank."""
+
+    _ndim = 0
+    _layout = ""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 dtype: np.dtype = np.float32):
+        self.num_features = _positive_int("num_features", num_features)
+        if not eps > 0:
+            raise ValueError(f"eps = {eps} must be positive")
+        if not 0 < momentum <= 1:
+            raise ValueError(f"momentum = {momentum} must lie in (0, 1]")
+        self.eps, self.momentum = float(eps), float(momentum)
+        c = self.num_features
+        self.params = {"weight": np.ones(c, dtype=dtype), "bias": np.zeros(c, dtype=dtype)}
+        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+        self.buffers = {"running_mean": np.zeros(c, dtype=np.float32),
+                        "running_var": np.ones(c, dtype=np.float32)}
+        self.training = True
+
+    def train(self, mode: bool = True) -> _BatchNorm:
+        self.training = bool(mode)
+        return self
+
+    def eval(self) -> _BatchNorm:
+        return self.train(False)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        name = type(self).__name__
+        if not isinstance(x, np.ndarray) or x.ndim != self._ndim:
+            raise ValueError(f"{name} expects a {self._ndim}-D input {self._layout}, "
+                             f"got shape {np.shape(x)}")
+        if x.shape[-1] != self.num_features:
+            raise ValueError(f"{name} expects {self.num_features} channels in the last axis, "
+                             f"got shape {x.shape}")
+        dtype = _float_dtype(x)
+        gamma = self.params["weight"].astype(dtype, copy=False)
+        beta = self.params["bias"].astype(dtype, copy=False)
+        flat = x.reshape(-1, self.num_features)  # (M, C), M = N·H·W values per channel
+        if not self.training:
+            var = self.buffers["running_var"].astype(dtype)
+            inv_std = 1.0 / np.sqrt(var + dtype.type(self.eps))
+            scale = gamma * inv_std
+            shift = beta - self.buffers["running_mean"].astype(dtype) * scale
+            self._x, self._inv_std = x, inv_std  # a reference, no copy: eval must stay cheap
+            return x * scale + shift
+        m = flat.shape[0]
+        if m < 2:
+            raise ValueError(f"{name} in training mode needs more than one value per channel "
+                             f"to estimate a variance, got input shape {x.shape}")
+        mean = flat.mean(axis=0, dtype=dtype)
+        centred = x - mean
+        var = np.einsum("ij,ij->j", centred.reshape(m, -1), centred.reshape(m, -1)) / dtype.type(m)
+        inv_std = 1.0 / np.sqrt(var + dtype.type(self.eps))
+        xhat = centred
+        xhat *= inv_std  # in place: centred is not needed any more
+        self._xhat, self._inv_std, self._m = xhat, inv_std, m
+        # Running statistics for evaluation; the variance is the unbiased estimate (M-1).
+        mom = self.momentum
+        rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
+        rm *= 1 - mom
+        rm += (mom * mean).astype(rm.dtype)
+        rv *= 1 - mom
+        rv += (mom * var * (m / (m - 1))).astype(rv.dtype)
+        return xhat * gamma + beta
+
+    __call__ = forward
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """dx = γ/(σ·M) · (M·dy − Σdy − x̂·Σ(dy·x̂)): the batch statistics depend on x too."""
+        if not self.training:
+            # Fixed statistics: y = γ·x̂ + β with x̂ = (x − running_mean)/σ constant in x.
+            xhat = (self._x - self.buffers["running_mean"].astype(dout.dtype)) * self._inv_std
+            c = self.num_features
+            self.grads = {"weight": np.einsum("ij,ij->j", dout.reshape(-1, c), xhat.reshape(-1, c))
+                          .astype(self.params["weight"].dtype, copy=False),
+                          "bias": dout.reshape(-1, c).sum(axis=0)
+                          .astype(self.params["bias"].dtype, copy=False)}
+            return dout * (self.params["weight"].astype(dout.dtype) * self._inv_std)
+        xhat, inv_std, m = self._xhat, self._inv_std, self._m
+        c = self.num_features
+        d2, x2 = dout.reshape(m, c), xhat.reshape(m, c)
+        dbeta = d2.sum(axis=0)
+        dgamma = np.einsum("ij,ij->j", d2, x2)
+        self.grads = {"weight": dgamma.astype(self.params["weight"].dtype, copy=False),
+                      "bias": dbeta.astype(self.params["bias"].dtype, copy=False)}
+        gamma = self.params["weight"].astype(dout.dtype, copy=False)
+        k = gamma * inv_std  # (C,)
+        # dx = k·dy − k/M·Σdy − (k/M·Σ(dy·x̂))·x̂, as one multiply-add chain over (M, C).
+        dx = dout * k
+        dx -= xhat * (k * dgamma / m)
+        dx -= k * dbeta / m
+        return dx
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.num_features})"
+
+
+class BatchNorm2D(_BatchNorm):
+    """Batch normalisation of each channel of x (N, H, W, C) over N, H and W.
+
+    Training: y = γ·(x − μ_B)/sqrt(σ²_B + ε) + β with μ_B, σ²_B the mean and (biased)
+    variance of the channel over the batch, and running averages
+    r ← (1 − momentum)·r + momentum·(batch statistic) kept for evaluation, where the
+    batch statistics are replaced by them. params: weight γ (C,), bias β (C,);
+    buffers: running_mean (C,), running_var (C,). Same conventions as PyTorch.
+    """
+
+    _ndim = 4
+    _layout = "(N, H, W, C)"
+
+
+class BatchNorm1D(_BatchNorm):
+    """Batch normalisation of each feature of x (N, C) over the batch (see BatchNorm2D)."""
+
+    _ndim = 2
+    _layout = "(N, C)"

@@ -1,0 +1,459 @@
+"""The training loop: mini-batch SGD over augmented images, with metrics and checkpoints.
+
+`Trainer` is the one training loop of the book: the `python -m cnnlib.train` command
+and chapter 8 both call it. One epoch visits every training image once, in a shuffled
+order, in mini-batches; each step
+
+1. augments the batch (random crop + flip, `cnnlib.augment`),
+2. runs the model forward, scores it with label-smoothed softmax cross-entropy,
+3. runs it backward and lets SGD (Nesterov momentum, weight decay) update the weights
+   with the learning rate of the schedule at this step.
+
+Everything random comes from the seed: the shuffling of epoch e from the seed and e,
+the augmentation and dropout from Generators whose states travel in checkpoints, so a
+run that is stopped and resumed ends with exactly the weights of an uninterrupted one.
+
+Checkpoints are .npz model files (`cnnlib.serialization`) plus the optimiser's momentum
+(`optim/…`) and the trainer's state as JSON (`trainer`): epoch, step, history, RNG
+states. They are written atomically after every epoch and when Ctrl-C stops training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import signal
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .augment import augment
+from .layers import Sequential
+from .losses import log_softmax, softmax_cross_entropy
+from .optim import SGD
+from .schedules import SCHEDULES, make_schedule
+from .serialization import atomic_savez, model_arrays, model_from_arrays, read_npz
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def predict_logits(model: Sequential, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
+    """Class scores (N, K) for images (N, H, W, C), in evaluation mode, batch by batch.
+
+    The model's training/evaluation mode is restored afterwards.
+    """
+    was_training = getattr(model, "training", False)
+    model.eval()
+    try:
+        out = [model.forward(images[i:i + batch_size]) for i in range(0, len(images), batch_size)]
+    finally:
+        model.train(was_training)
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+
+def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Mean −log p(true class) (no label smoothing): the loss reported in learning curves."""
+    logp = log_softmax(logits.astype(np.float64))
+    return float(-logp[np.arange(len(labels)), labels].mean())
+
+
+def evaluate_model(model: Sequential, images: np.ndarray, labels: np.ndarray,
+                   batch_size: int = 500) -> dict:
+    """{"loss", "accuracy", "n", "predictions", "logits"} of `model` on (images, labels)."""
+    labels = np.asarray(labels)
+    if len(images) != len(labels) or len(labels) == 0:
+        raise ValueError(f"need as many labels as images, at least one: got {len(images)} "
+                         f"images and {len(labels)} labels")
+    logits = predict_logits(model, images, batch_size)
+    predictions = logits.argmax(axis=1)
+    return {"loss": cross_entropy(logits, labels),
+            "accuracy": float((predictions == labels).mean()), "n": int(len(labels)),
+            "predictions": predictions, "logits": logits}
+
+
+def confusion_matrix(labels: np.ndarray, predictions: np.ndarray,
+                     num_classes: int = 10) -> np.ndarray:
+    """(num_classes, num_classes) int64 counts: row = true class, column = predicted class."""
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    if labels.shape != predictions.shape:
+        raise ValueError(f"labels {labels.shape} and predictions {predictions.shape} differ")
+    for name, a in (("labels", labels), ("predictions", predictions)):
+        if a.size and (a.min() < 0 or a.max() >= num_classes):
+            raise ValueError(f"{name} must lie in [0, {num_classes}), got {a.min()}..{a.max()}")
+    flat = labels.astype(np.int64) * num_classes + predictions
+    return np.bincount(flat, minlength=num_classes**2).reshape(num_classes, num_classes)
+
+
+def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
+    """Accuracy of each true class from a confusion matrix: diagonal / row sum (NaN if empty)."""
+    totals = matrix.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, np.diag(matrix) / np.maximum(totals, 1), np.nan)
+
+
+# ----------------------------------------------------------------------- configuration
+
+
+@dataclass
+class TrainConfig:
+    """The training recipe. Defaults are the book's: they reach ~80 % on the 5,170-image subset.
+
+    lr is the peak learning rate of the schedule; weight decay applies to conv and dense
+    weights only (not to biases or batch-norm scales).
+    """
+
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 0.05
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.1
+    schedule: str = "one_cycle"
+    crop_padding: int = 4
+    flip: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} = {value!r} must be a positive integer")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr = {self.lr!r} must be a positive number")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing = {self.label_smoothing} must lie in [0, 1)")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule = {self.schedule!r} must be one of {sorted(SCHEDULES)}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed = {self.seed!r} must be a non-negative integer")
+        if isinstance(self.crop_padding, bool) or not isinstance(self.crop_padding, int) \
+                or self.crop_padding < 0:
+            raise ValueError(f"crop_padding = {self.crop_padding!r} must be a non-negative integer")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown training settings {sorted(unknown)}")
+        return cls(**d)
+
+
+@dataclass
+class History:
+    """Per-epoch metrics: lists indexed by epoch − 1. Test entries are NaN when not measured.
+
+    train_loss/train_acc are averaged over the epoch's augmented batches, in training mode
+    (dropout on), as the weights change: a running picture, not a final score.
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        # NaN is not JSON: store it as None.
+        return {k: [None if isinstance(v, float) and math.isnan(v) else v for v in vals]
+                for k, vals in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> History:
+        return cls(**{k: [math.nan if v is None else v for v in vals] for k, vals in d.items()})
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the weights are unusable from this step on."""
+
+    def __init__(self, message: str, epoch: int, step: int):
+        super().__init__(message)
+        self.epoch, self.step = epoch, step
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped training between two steps; `checkpoint` holds the state (or None)."""
+
+    def __init__(self, message: str, checkpoint: Path | None, epoch: int, step: int):
+        super().__init__(message)
+        self.checkpoint, self.epoch, self.step = checkpoint, epoch, step
+
+
+def _no_decay(name: str, param: np.ndarray) -> bool:
+    """Batch-norm scales are 1-D "weight"s: decaying them would only fight normalisation."""
+    return param.ndim < 2
+
+
+def data_fingerprint(images: np.ndarray, labels: np.ndarray) -> str:
+    """A short checksum of a training set, so a checkpoint cannot resume on other data."""
+    crc = zlib.crc32(np.ascontiguousarray(labels).tobytes())
+    crc = zlib.crc32(np.ascontiguousarray(images[:: max(1, len(images) // 64)]).tobytes(), crc)
+    return f"{len(images)}:{crc:08x}"
+
+
+# ----------------------------------------------------------------------------- trainer
+
+
+class Trainer:
+    """Trains `model` on (x_train, y_train) with `config`; optionally scores a test set per epoch.
+
+    x_train: images (N, H, W, C) as the model takes them (uint8 for the reference
+    network, which standardises its input); y_train: int labels (N,).
+    x_test/y_test, if given, are scored after every epoch for the learning curves
+    only: nothing in training looks at them.
+    """
+
+    def __init__(self, model: Sequential, x_train: np.ndarray, y_train: np.ndarray,
+                 config: TrainConfig | None = None, *, x_test: np.ndarray | None = None,
+                 y_test: np.ndarray | None = None):
+        self.config = config if config is not None else TrainConfig()
+        y_train = np.asarray(y_train)
+        if len(x_train) != len(y_train) or len(y_train) == 0:
+            raise ValueError(f"need as many labels as images, at least one: got {len(x_train)} "
+                             f"images and {len(y_train)} labels")
+        if (x_test is None) != (y_test is None):
+            raise ValueError("pass both x_test and y_test, or neither")
+        self.model, self.x_train, self.y_train = model, x_train, y_train
+        self.x_test, self.y_test = x_test, y_test
+        c = self.config
+        self.optimizer = SGD(model, lr=c.lr, momentum=c.momentum, nesterov=c.nesterov,
+                             weight_decay=c.weight_decay, no_decay=_no_decay)
+        self.steps_per_epoch = math.ceil(len(y_train) / c.batch_size)
+        self.total_steps = c.epochs * self.steps_per_epoch
+        self.schedule = make_schedule(c.schedule, c.lr, self.total_steps)
+        self.epoch = 0  # completed epochs
+        self.step = 0  # completed steps of the current epoch
+        self.history = History()
+        self.aug_rng = np.random.default_rng([c.seed, 2])
+        self._sums = [0.0, 0, 0, 0.0]  # this epoch so far: loss·n, correct, n, seconds
+        self._stop_requested = False
+        self._in_step = False
+
+    # -------------------------------------------------------------------- one step
+    def _permutation(self, epoch: int) -> np.ndarray:
+        """The visiting order of epoch `epoch` (0-based): a function of seed and epoch only."""
+        return np.random.default_rng([self.config.seed, 1, epoch]).permutation(len(self.y_train))
+
+    @property
+    def global_step(self) -> int:
+        return self.epoch * self.steps_per_epoch + self.step
+
+    def train_step(self, images: np.ndarray, labels: np.ndarray) -> tuple[float, int]:
+        """One SGD step on a batch: returns (mean cross-entropy, number correct)."""
+        c = self.config
+        lr = self.schedule(self.global_step)
+        batch = augment(images, self.aug_rng, c.crop_padding, c.flip) if (
+            c.crop_padding or c.flip) else images
+        logits = self.model.forward(batch)
+        if not np.all(np.isfinite(logits)):
+            self._diverged(math.nan, lr)
+        _, dlogits = softmax_cross_entropy(logits, labels, c.label_smoothing)
+        loss = cross_entropy(logits, labels)
+        if not math.isfinite(loss):
+            self._diverged(loss, lr)
+        self.model.backward(dlogits)
+        self.optimizer.lr = lr
+        self.optimizer.step()
+        return loss, int((logits.argmax(axis=1) == labels).sum())
+
+    def _diverged(self, loss: float, lr: float) -> None:
+        e, s = self.epoch + 1, self.step + 1
+        kept = (f"the last good checkpoint (after epoch {self.epoch}) was kept"
+                if self.epoch else "no epoch had finished, so there is no good checkpoint")
+        raise TrainingDiverged(
+            f"training diverged: the loss became {loss} at epoch {e}, step {s} of "
+            f"{self.steps_per_epoch} (learning rate {lr:.4g}); the weights are unusable and "
+            f"were not saved; {kept}. Fix: lower the learning rate (--lr, now "
+            f"{self.config.lr:g}) and train again.", e, s)
+
+    # ------------------------------------------------------------------- the loop
+    def fit(self, checkpoint: str | os.PathLike[str] | None = None, progress: bool = True,
+            verbose: bool = False,
+            on_step: Callable[[Trainer], None] | None = None) -> History:
+        """Train until config.epochs epochs are done (resuming where this trainer stands).
+
+        checkpoint: path written atomically after every epoch and on Ctrl-C.
+        progress: a tqdm bar per epoch (loss, accuracy, learning rate) on stderr.
+        verbose: one printed line per epoch (for notebooks, where bars clutter the page).
+        on_step: called after every completed step (tests use it to interrupt).
+        Raises TrainingInterrupted on Ctrl-C (after saving), TrainingDiverged on NaN/inf.
+        """
+        checkpoint = Path(checkpoint) if checkpoint is not None else None
+        with _sigint_as_request(self):
+            try:
+                while self.epoch < self.config.epochs:
+                    self._run_epoch(progress, on_step)
+                    self._end_epoch(verbose)
+                    if checkpoint is not None:
+                        self.save_checkpoint(checkpoint)
+                    if self._stop_requested and self.epoch < self.config.epochs:
+                        raise KeyboardInterrupt
+            except KeyboardInterrupt as err:
+                if isinstance(err, TrainingInterrupted) or self._in_step:
+                    # Torn step (a second Ctrl-C): the weights are half-updated, save nothing.
+                    raise
+                saved = None
+                if checkpoint is not None:
+                    saved = self.save_checkpoint(checkpoint)
+                where = f"epoch {self.epoch + 1}, step {self.step} of {self.steps_per_epoch}"
+                msg = (f"Interrupted at {where}; checkpoint saved to {saved}; continue with "
+                       f"--resume {saved}" if saved else f"Interrupted at {where} (no checkpoint)")
+                raise TrainingInterrupted(msg, saved, self.epoch + 1, self.step) from None
+        return self.history
+
+    def _run_epoch(self, progress: bool, on_step: Callable[[Trainer], None] | None) -> None:
+        bs, order = self.config.batch_size, self._permutation(self.epoch)
+        bar = None
+        if progress:
+            from tqdm import tqdm
+            bar = tqdm(total=self.steps_per_epoch, initial=self.step, file=sys.stderr,
+                       desc=f"epoch {self.epoch + 1}/{self.config.epochs}", unit="batch",
+                       leave=True, dynamic_ncols=True)
+        try:
+            while self.step < self.steps_per_epoch:
+                idx = order[self.step * bs:(self.step + 1) * bs]
+                t0 = time.perf_counter()
+                self._in_step = True
+                loss, correct = self.train_step(self.x_train[idx], self.y_train[idx])
+                self.step += 1
+                s = self._sums
+                s[0] += loss * len(idx)
+                s[1] += correct
+                s[2] += len(idx)
+                s[3] += time.perf_counter() - t0
+                self._in_step = False
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{s[0] / s[2]:.3f}", acc=f"{s[1] / s[2]:.3f}",
+                                    lr=f"{self.optimizer.lr:.3g}", refresh=False)
+                if on_step is not None:
+                    on_step(self)
+                if self._stop_requested:
+                    raise KeyboardInterrupt
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _end_epoch(self, verbose: bool) -> None:
+        loss_n, correct, n, seconds = self._sums
+        h = self.history
+        h.epoch.append(self.epoch + 1)
+        h.train_loss.append(loss_n / n)
+        h.train_acc.append(correct / n)
+        h.lr.append(float(self.optimizer.lr))
+        h.seconds.append(seconds)
+        if self.x_test is not None:
+            result = evaluate_model(self.model, self.x_test, self.y_test)
+            h.test_loss.append(result["loss"])
+            h.test_acc.append(result["accuracy"])
+        else:
+            h.test_loss.append(math.nan)
+            h.test_acc.append(math.nan)
+        self.epoch += 1
+        self.step = 0
+        self._sums = [0.0, 0, 0, 0.0]
+        if verbose:
+            test = (f", test loss {h.test_loss[-1]:.3f}, test accuracy {h.test_acc[-1]:.3f}"
+                    if self.x_test is not None else "")
+            print(f"epoch {self.epoch:>3}/{self.config.epochs}: train loss {h.train_loss[-1]:.3f}, "
+                  f"train accuracy {h.train_acc[-1]:.3f}{test} ({seconds:.1f} s)", flush=True)
+
+    # --------------------------------------------------------------- checkpoints
+    def state(self) -> dict:
+        """The trainer's own state as JSON-able data (model and momentum are arrays)."""
+        layer_rngs = {str(i): layer.rng.bit_generator.state
+                      for i, layer in enumerate(self.model.layers)
+                      if isinstance(getattr(layer, "rng", None), np.random.Generator)}
+        return {"config": self.config.to_dict(), "epoch": self.epoch, "step": self.step,
+                "sums": self._sums, "history": self.history.to_dict(),
+                "aug_rng": self.aug_rng.bit_generator.state, "layer_rngs": layer_rngs,
+                "data": data_fingerprint(self.x_train, self.y_train),
+                "has_test": self.x_test is not None}
+
+    def save_checkpoint(self, path: str | os.PathLike[str]) -> Path:
+        """Model + momentum + trainer state -> `path`, atomically. Loadable by `load_model`."""
+        arrays = model_arrays(self.model, {"checkpoint": True, "epoch": self.epoch})
+        arrays.update({f"optim/{k}": v for k, v in self.optimizer.state_dict().items()})
+        arrays["trainer"] = np.array(json.dumps(self.state()))
+        return atomic_savez(path, arrays)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike[str], x_train: np.ndarray,
+                        y_train: np.ndarray, *, x_test: np.ndarray | None = None,
+                        y_test: np.ndarray | None = None) -> Trainer:
+        """A trainer that continues exactly where the checkpoint at `path` stopped.
+
+        The training data must be the same as when the checkpoint was written
+        (checked by a fingerprint), or ValueError says so.
+        """
+        path = Path(path)
+        arrays = read_npz(path, "checkpoint")
+        if "trainer" not in arrays:
+            raise ValueError(f"{path} is a model file, not a training checkpoint: it has no "
+                             "'trainer' state to resume from")
+        try:
+            state = json.loads(str(arrays["trainer"]))
+            config = TrainConfig.from_dict(state["config"])
+        except (json.JSONDecodeError, KeyError, TypeError) as err:
+            raise ValueError(f"{path}: the trainer state is unreadable ({err!r})") from err
+        model, _ = model_from_arrays(arrays, path)
+        model.train()
+        trainer = cls(model, x_train, y_train, config, x_test=x_test, y_test=y_test)
+        if state["data"] != data_fingerprint(x_train, y_train):
+            raise ValueError(
+                f"{path} was written while training on other data (fingerprint "
+                f"{state['data']}, this data {data_fingerprint(x_train, y_train)}: "
+                f"{len(y_train)} images); resume with the same --data and --subset")
+        trainer.optimizer.load_state_dict(
+            {k[len("optim/"):]: v for k, v in arrays.items() if k.startswith("optim/")})
+        trainer.epoch, trainer.step = int(state["epoch"]), int(state["step"])
+        trainer._sums = list(state["sums"])
+        trainer.history = History.from_dict(state["history"])
+        trainer.aug_rng.bit_generator.state = state["aug_rng"]
+        for i, rng_state in state["layer_rngs"].items():
+            model.layers[int(i)].rng.bit_generator.state = rng_state
+        return trainer
+
+
+class _sigint_as_request:
+    """While training, Ctrl-C (SIGINT) asks the loop to stop after the current step.
+
+    The loop then saves a consistent checkpoint and raises TrainingInterrupted. A second
+    Ctrl-C raises KeyboardInterrupt at once (the default behaviour is restored after the
+    first). Outside the main thread signals cannot be caught, and nothing changes.
+    """
+
+    def __init__(self, trainer: Trainer):
+        self.trainer = trainer
+        self.previous = None
+
+    def _handler(self, signum: int, frame: object) -> None:
+        self.trainer._stop_requested = True
+        signal.signal(signal.SIGINT, self.previous)
+        print("\nCtrl-C: stopping after this step and saving a checkpoint "
+              "(press Ctrl-C again to quit at once)", file=sys.stderr, flush=True)
+
+    def __enter__(self) -> _sigint_as_request:
+        self.trainer._stop_requested = False
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        self.trainer._stop_requested = False
