@@ -47,7 +47,7 @@ def _setup_axes(ax: Axes | None, width_cells: float, height_cells: float) -> Axe
     if ax is None:
         # Inches per cell chosen so the figure has the drawing's aspect ratio (no empty
         # bands around an equal-aspect axes), within 5-11 inches wide and 7.5 tall.
-        scale = min(0.5, 11.0 / (width_cells + 2), 7.5 / (height_cells + 2))
+        scale = min(0.45, 9.0 / (width_cells + 2), 6.5 / (height_cells + 2))
         scale = max(scale, 5.0 / (width_cells + 2))
         fig = Figure(figsize=(scale * (width_cells + 2), scale * (height_cells + 2) + 0.6))
         ax = fig.add_subplot()
@@ -78,7 +78,8 @@ def _draw_invalid(ax: Axes | None, info: dict) -> Figure:
     nxt = fitting[-1] + s if fitting else 0  # where the next step would start
     overhang = nxt + f - padded
     width = max(padded, nxt + f)
-    ax = _setup_axes(ax, width + 1, padded + 4)
+    span = max(width + 1.0, 16.0)  # room for the title and the message
+    ax = _setup_axes(ax, span, padded + 4)
     colors = [[PADDING if (r < p or r >= p + w or c < p or c >= p + w) else INPUT
                for c in range(padded)] for r in range(padded)]
     _grid(ax, 0, 0, padded, colors)
@@ -90,12 +91,12 @@ def _draw_invalid(ax: Axes | None, info: dict) -> Figure:
              if not fitting else
              f"after {len(fitting)} step{'s' if len(fitting) > 1 else ''}, the next one "
              f"hangs over the edge by {overhang}")
-    ax.text(nxt + f / 2, -0.4, f"{where} cell{'s' if overhang > 1 else ''}", ha="center",
-            va="bottom", color=INVALID, fontsize=10)
-    ax.set_xlim(-0.5, width + 0.5)
+    ax.text(width / 2, -0.4, f"{where} cell{'s' if overhang > 1 else ''}", ha="center",
+            va="bottom", color=INVALID, fontsize=11)
+    ax.set_xlim(width / 2 - span / 2, width / 2 + span / 2)
     ax.set_ylim(padded + 0.5, -2.0)
     ax.set_title(f"\u2717  {info['formula']}", fontsize=13, color=INVALID)
-    ax.set_xlabel("\n".join(textwrap.wrap(info["error"], 80)), color=INVALID, fontsize=10)
+    ax.set_xlabel("\n".join(textwrap.wrap(info["error"], 70)), color=INVALID, fontsize=10)
     ax.set_ylabel("rows of the padded input")
     return ax.figure
 
@@ -110,7 +111,7 @@ def _legend(ax: Axes, skipped: bool) -> None:
                 Patch(fc="none", ec=HIGHLIGHT, lw=2, label="filter (F\u00d7F)"),
                 Patch(fc=OUTPUT, ec="#7f7f7f", label="output unit")]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06),
-              ncol=3, fontsize=8, frameon=False)
+              ncol=3, fontsize=9, frameon=False)
 
 
 def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | None = None,
@@ -149,7 +150,7 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
         for r in range(padded):
             for c in range(padded):
                 if input_color(r, c) == PADDING:
-                    ax.text(c + 0.5, r + 0.5, "0", ha="center", va="center", fontsize=7,
+                    ax.text(c + 0.5, r + 0.5, "0", ha="center", va="center", fontsize=8,
                             color="#9a9a9a")
 
     # Every filter position's centre; the shown position outlined.
@@ -179,15 +180,15 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
 
     # Captions above each grid, formula as the title.
     ax.text(padded / 2, -0.4, f"padded input {padded}\u00d7{padded}\n(W = {w}, P = {p})",
-            ha="center", va="bottom", fontsize=10)
+            ha="center", va="bottom", fontsize=11)
     ax.text(out_x0 + (out + depth_extra) / 2, out_y0 - depth_extra - 0.4,
             f"output {out}\u00d7{out}\u00d7{k}\n(depth D\u2082 = K = {k})", ha="center",
-            va="bottom", fontsize=10)
+            va="bottom", fontsize=11)
     where = ("all positions" if step is None
              else f"position {step + 1} of {info['n_positions']}")
-    ax.set_title(f"{info['formula']}     (F = {f}, S = {s}; {where})", fontsize=12)
-    ax.set_xlabel("columns (one square = one pixel)", fontsize=9)
-    ax.set_ylabel("rows", fontsize=9)
+    ax.set_title(f"{info['formula']}\n(F = {f}, S = {s}; {where})", fontsize=13)
+    ax.set_xlabel("columns (one square = one pixel)", fontsize=10)
+    ax.set_ylabel("rows", fontsize=10)
     ax.set_xlim(-0.5 - max(0, 3 - padded), out_x0 + out + depth_extra + 0.5)
     ax.set_ylim(padded + 0.5, -2.2 - depth_extra)
     _legend(ax, skipped=any(c == 0 for c in cover[p:p + w]))

@@ -34,18 +34,19 @@ def _unpack(i: int, layer: Sequence[int]) -> tuple[int, int, int]:
 
 
 def receptive_field_steps(layers: Sequence[Layer]) -> list[dict[str, int]]:
-    """After each layer: its receptive field `size`, the `jump` between its units and the
-    input index `start` where the field of its unit 0 begins (negative with padding).
+    """After each layer: its receptive field `size`, the `jump` (input
+    pixels between neighbouring units) and the input index `start` where
+    the field of its unit 0 begins (negative with padding).
 
-    layers: (F, S) or (F, S, P) per conv/pool layer, input first. Elementwise layers
-    (ReLU, ...) change nothing and are left out.
+    layers: (F, S) or (F, S, P) per conv/pool layer, input first.
+    Elementwise layers (ReLU, ...) change nothing and are left out.
     """
     size, jump, start = 1, 1, 0
     steps = []
     for i, layer in enumerate(layers):
         f, s, p = _unpack(i, layer)
-        size += (f - 1) * jump
-        start -= p * jump  # padding shifts unit 0's window left by P units of the old jump
+        size += (f - 1) * jump  # F - 1 more units, `jump` pixels apart
+        start -= p * jump  # padding: unit 0 starts P old units earlier
         jump *= s
         steps.append({"size": size, "jump": jump, "start": start})
     return steps
