@@ -171,8 +171,7 @@ def explorer_html(w: int = 5, f: int = 3, s: int = 2, p: int = 1, k: int = 2, st
 <div class="cnnx-error" data-cnnx="error" role="alert" hidden></div>
 <div class="cnnx-figures">
 <figure><svg data-cnnx="input" role="img" aria-label="the padded input"></svg>
-<figcaption>Input with zero padding (grey). Dots: where the filter's centre lands.
-</figcaption></figure>
+<figcaption data-cnnx="input-caption"></figcaption></figure>
 <figure><svg data-cnnx="output" role="img" aria-label="the output"></svg>
 <figcaption data-cnnx="output-caption"></figcaption></figure>
 </div>

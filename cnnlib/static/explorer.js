@@ -89,6 +89,11 @@ function cnnlibConvExplorer(root) {
       }
     }
 
+    const skipped = e.ok && covered.some((c, i) => !c && !isPad(i));
+    part("input-caption").textContent = e.ok
+      ? "Input with zero padding (grey). Dots: where the filter's centre lands." +
+        (skipped ? " Pink: pixels no position covers (the stride is larger than the filter)." : "")
+      : "Blue: the positions that fit along the top row. Red, dashed: the step that does not fit.";
     if (e.ok) {
       for (const top of starts) {
         for (const left of starts) {
