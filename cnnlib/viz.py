@@ -23,6 +23,9 @@ _CHANNEL_CMAPS = {
     for name in ("red", "green", "blue")
 }
 _PANEL_INCHES = 2.2  # width of one image panel; 32×32 images stay crisp at this size
+# A book page shows a figure about 600-800 pixels wide: wider figures shrink their text
+# below readable, so grids get narrower panels instead of a wider figure.
+_MAX_INCHES = 10.0
 _HIGHLIGHTS = ("tab:orange", "tab:blue", "tab:green", "tab:purple", "tab:red", "tab:brown")
 
 
@@ -104,7 +107,7 @@ def show_images(images: np.ndarray, labels: Sequence | np.ndarray | None = None,
     if labels is not None and len(labels) != n:
         raise ValueError(f"labels has {len(labels)} entries but there are {n} images")
     nrows, ncols = _grid_shape(n, ncols)
-    size = min(_PANEL_INCHES, 16 / ncols)
+    size = min(_PANEL_INCHES, _MAX_INCHES / ncols)
     caption_room = 0.3 if labels is not None else 0.0
     fig = Figure(figsize=(size * ncols, (size + caption_room) * nrows + 0.6),
                  layout="constrained")
@@ -117,7 +120,7 @@ def show_images(images: np.ndarray, labels: Sequence | np.ndarray | None = None,
             continue
         _draw_image(ax, batch[i], cmap)
         if labels is not None:
-            ax.set_title(_label_text(labels[i], class_names), fontsize=10)
+            ax.set_title(_label_text(labels[i], class_names), fontsize=10 if size > 1.5 else 9)
     fig.suptitle(title if title is not None else f"{n} image{'s' if n != 1 else ''}")
     fig.supxlabel(f"width: {w} pixels per image")
     fig.supylabel(f"height: {h} pixels")
@@ -137,8 +140,8 @@ def show_channels(image: np.ndarray, title: str | None = None) -> Figure:
     is_float = np.issubdtype(img.dtype, np.floating)
     vmax = 1.0 if is_float and img.max() <= 1.0 else 255.0
     unit = "value (0–1)" if vmax == 1.0 else "value (0–255)"
-    fig = Figure(figsize=(4 * 3.2, 3.2), layout="constrained")
-    axes = fig.subplots(1, 4)
+    fig = Figure(figsize=(7.5, 6.2), layout="constrained")
+    axes = fig.subplots(2, 2).ravel()
     _draw_image(axes[0], img)
     axes[0].set_title(f"RGB image ({h}×{w}×3)")
     for c, (ax, name) in enumerate(zip(axes[1:], ("red", "green", "blue"), strict=True)):
@@ -206,7 +209,8 @@ def show_feature_maps(maps: np.ndarray, title: str = "Feature maps",
         nrows, ncols = _grid_shape(per_row, ncols)
     else:
         nrows, ncols = n, per_row
-    size = min(_PANEL_INCHES + 0.5 * colorbar, 18 / ncols)
+    size = min(_PANEL_INCHES + 0.5 * colorbar, 1.1 * _MAX_INCHES / ncols)
+    small = size < 2.0  # many columns: smaller titles and colour-bar labels
     fig = Figure(figsize=(size * ncols, size * 0.95 * nrows + 0.6), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     panels = []  # (image index, map index or None for the input)
@@ -221,13 +225,14 @@ def show_feature_maps(maps: np.ndarray, title: str = "Feature maps",
         i, j = panel
         if j is None:
             _draw_image(ax, inputs[i])
-            ax.set_title("input" if n == 1 else f"input {i}", fontsize=10)
+            ax.set_title("input" if n == 1 else f"input {i}", fontsize=9 if small else 10)
             continue
         style = _map_style(arr if share_scale else arr[i, :, :, j], cmaps[j])
         im = ax.imshow(arr[i, :, :, j], interpolation="nearest", **style)
-        ax.set_title(names[j] if names is not None else f"map {j}", fontsize=10)
+        ax.set_title(names[j] if names is not None else f"map {j}", fontsize=9 if small else 10)
         if colorbar:
-            fig.colorbar(im, ax=ax, shrink=0.8, label=unit if (j == k - 1) else None)
+            bar = fig.colorbar(im, ax=ax, shrink=0.8, label=unit if (j == k - 1) else None)
+            bar.ax.tick_params(labelsize=7 if small else 9)
     fig.suptitle(title)
     fig.supxlabel(f"column (each map {h}×{w} pixels)")
     fig.supylabel("row")
@@ -321,7 +326,7 @@ def show_conv_step(x: np.ndarray, kernel: np.ndarray, row: int, col: int, stride
     shade = np.ones(padded.shape, dtype=bool)
     shade[padding:padding + img.shape[0], padding:padding + img.shape[1]] = False
     order = np.arange(h2 * w2).reshape(h2, w2)
-    fig = Figure(figsize=(0.45 * (padded.shape[1] + f + w2) + 3.5, 0.45 * padded.shape[0] + 1.6),
+    fig = Figure(figsize=(0.42 * (padded.shape[1] + f + w2) + 3.0, 0.42 * padded.shape[0] + 1.5),
                  layout="constrained")
     ax_x, ax_k, ax_y = fig.subplots(1, 3, width_ratios=[padded.shape[1], f, w2])
     input_title = f"input x ({img.shape[0]}×{img.shape[1]}" + (f", padded P={padding})"
@@ -357,7 +362,7 @@ def show_im2col(h: int = 4, w: int = 4, f: int = 3, stride: int = 1, k: int = 2,
     letters = "abcdefghijklmnopqrstuvwxyz"
     filters = np.array([[f"{letters[j]}{p}" for j in range(k)] for p in range(f * f)])
     n_win = h2 * w2
-    fig = Figure(figsize=(0.5 * (w + f * f + k) + 3.5, 0.5 * max(h, n_win, f * f) + 1.6),
+    fig = Figure(figsize=(0.42 * (w + f * f + k) + 3.0, 0.42 * max(h, n_win, f * f) + 1.5),
                  layout="constrained")
     ax_x, ax_c, ax_w = fig.subplots(1, 3, width_ratios=[w, f * f, k])
     show_grid(x, ax_x, f"input ({h}×{w}): pixel p holds p")

@@ -329,3 +329,13 @@ def test_show_im2col_lays_windows_out_as_rows():
 def test_show_im2col_rejects_a_geometry_that_does_not_fit():
     with pytest.raises(ValueError, match="not divisible by stride"):
         viz.show_im2col(h=4, w=4, f=3, stride=2)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: viz.show_images(RNG.integers(0, 256, (32, 8, 8, 3), dtype=np.uint8), ncols=16),
+    lambda: viz.show_feature_maps(RNG.standard_normal((3, 6, 6, 6)), images=RGB[:3, :6, :6]),
+    lambda: viz.show_channels(RGB[0]),
+], ids=["images", "feature-maps", "channels"])
+def test_wide_grids_stay_about_a_page_wide(make):
+    # Wider figures are shrunk on the page until their text is unreadable.
+    assert make().get_size_inches()[0] <= 1.1 * viz._MAX_INCHES + 1e-9
