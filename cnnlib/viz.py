@@ -25,7 +25,7 @@ _CHANNEL_CMAPS = {
 _PANEL_INCHES = 2.2  # width of one image panel; 32×32 images stay crisp at this size
 # A book page shows a figure about 600-800 pixels wide: wider figures shrink their text
 # below readable, so grids get narrower panels instead of a wider figure.
-_MAX_INCHES = 10.0
+_MAX_INCHES = 8.5
 _HIGHLIGHTS = ("tab:orange", "tab:blue", "tab:green", "tab:purple", "tab:red", "tab:brown")
 
 
@@ -120,7 +120,7 @@ def show_images(images: np.ndarray, labels: Sequence | np.ndarray | None = None,
             continue
         _draw_image(ax, batch[i], cmap)
         if labels is not None:
-            ax.set_title(_label_text(labels[i], class_names), fontsize=10 if size > 1.5 else 9)
+            ax.set_title(_label_text(labels[i], class_names), fontsize=10 if size > 1.2 else 9)
     fig.suptitle(title if title is not None else f"{n} image{'s' if n != 1 else ''}")
     fig.supxlabel(f"width: {w} pixels per image")
     fig.supylabel(f"height: {h} pixels")
