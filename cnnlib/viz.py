@@ -326,7 +326,7 @@ def show_conv_step(x: np.ndarray, kernel: np.ndarray, row: int, col: int, stride
     shade = np.ones(padded.shape, dtype=bool)
     shade[padding:padding + img.shape[0], padding:padding + img.shape[1]] = False
     order = np.arange(h2 * w2).reshape(h2, w2)
-    fig = Figure(figsize=(0.42 * (padded.shape[1] + f + w2) + 3.0, 0.42 * padded.shape[0] + 1.5),
+    fig = Figure(figsize=(0.42 * (padded.shape[1] + f + w2) + 3.0, 0.42 * padded.shape[0] + 2.1),
                  layout="constrained")
     ax_x, ax_k, ax_y = fig.subplots(1, 3, width_ratios=[padded.shape[1], f, w2])
     input_title = f"input x ({img.shape[0]}×{img.shape[1]}" + (f", padded P={padding})"
