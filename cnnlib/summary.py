@@ -148,21 +148,26 @@ class SummaryTable:
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        right = ' style="text-align:right"'
-        head = (f"<tr><th{right}>#</th><th>layer</th><th>output shape</th>"
-                f"<th{right}>params</th></tr>")
-        first = ""
+        pad = "padding:0.15em 0.9em"
+        left, right = f' style="{pad};text-align:left"', f' style="{pad};text-align:right"'
+
+        def row(cells: Sequence[tuple[str, str]]) -> str:
+            return "<tr>" + "".join(f"<td{align}>{text}</td>" for align, text in cells) + "</tr>"
+
+        head = "<tr>" + "".join(f"<th{align}>{name}</th>" for align, name in
+                                [(right, "#"), (left, "layer"), (left, "output shape"),
+                                 (right, "params")]) + "</tr>"
+        body = []
         if self.rows:
-            first = (f"<tr><td></td><td><em>input</em></td>"
-                     f"<td>{esc(_shape_text(self.rows[0].input_shape))}</td><td></td></tr>")
-        body = "".join(
-            f"<tr><td{right}>{r.index}</td><td><code>{esc(r.name)}</code></td>"
-            f"<td>{esc(_shape_text(r.output_shape))}</td><td{right}>{r.params:,}</td></tr>"
-            for r in self.rows
-        )
-        foot = (f"<tr><td></td><td><strong>total</strong></td><td></td>"
-                f"<td{right}><strong>{self.total:,}</strong></td></tr>")
-        return (f"<table><thead>{head}</thead><tbody>{first}{body}</tbody>"
+            body.append(row([(right, ""), (left, "<em>input</em>"),
+                             (left, esc(_shape_text(self.rows[0].input_shape))), (right, "")]))
+        body += [row([(right, str(r.index)), (left, f"<code>{esc(r.name)}</code>"),
+                      (left, esc(_shape_text(r.output_shape))), (right, f"{r.params:,}")])
+                 for r in self.rows]
+        foot = row([(right, ""), (left, "<strong>total</strong>"), (left, ""),
+                    (right, f"<strong>{self.total:,}</strong>")])
+        return (f'<table class="cnnlib-summary" style="border-collapse:collapse">'
+                f"<thead>{head}</thead><tbody>{''.join(body)}</tbody>"
                 f"<tfoot>{foot}</tfoot></table>")
 
 
