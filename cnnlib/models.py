@@ -57,6 +57,11 @@ def reference_network(seed: Seed = 0, *, widths: Sequence[int] = (32, 64, 128),
         channels = width
     # Dropout draws its masks from a stream of its own, split off the weights' stream.
     dropout_rng = np.random.default_rng(gen.integers(2**63))
+    classifier = Linear(hidden, num_classes, rng=gen)
+    # The classifier starts at zero: every class gets the same score, so the network
+    # starts from "I don't know" (loss ln K) instead of from confident random guesses
+    # whose large early gradients the first steps would spend undoing.
+    classifier.params["weight"][...] = 0
     layers += [Flatten(), Linear(side * side * channels, hidden, rng=gen), ReLU(),
-               Dropout(dropout, rng=dropout_rng), Linear(hidden, num_classes, rng=gen)]
+               Dropout(dropout, rng=dropout_rng), classifier]
     return Sequential(*layers)
