@@ -1,17 +1,40 @@
 """Vectorized convolution, pooling and activations on channels-last arrays.
 
-Everything here works on whole batches at once: no Python loop runs over images or
-pixels. The only loops are over the F×F offsets inside a filter window (9 iterations
-for a 3×3 filter), each of which moves a whole strided slab of the batch.
+No Python loop runs over images or pixels: every step moves a whole batch, or a chunk
+of it, in one NumPy call. The loops that remain run over the F×F offsets inside a
+window (4 for a 2×2 pool) or over chunks of the batch.
+
+Speed comes from three habits, measured in the book's appendix:
+- the im2col matrix of a convolution is built and multiplied one cache-sized chunk of
+  the batch at a time (`batch_chunks`), so it never travels to main memory and back;
+- the chunks run on all CPU cores at once (`for_each_chunk`), so the copies that build
+  the matrices are parallel too, not only the matrix products;
+- nothing is stored for backward that is cheap to recompute: a convolution keeps its
+  padded input, not its F·F times bigger im2col matrix.
 
 Layouts: activations (N, H, W, C); conv weights (K, F, F, C); bias (K,).
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .shapes import conv_output_size, pool_output_size
+
+try:  # optional: lets the worker threads keep the BLAS library to one thread each
+    from threadpoolctl import ThreadpoolController
+except ImportError:  # pragma: no cover - without it, chunks run one after another
+    ThreadpoolController = None
+
+# Working-set size of one chunk of a batch (see `batch_chunks`): about one core's L2
+# cache, so the im2col copy of a chunk is still cached when the product reads it.
+CHUNK_BYTES = 2**21
 
 
 def _check_nhwc(x: np.ndarray, name: str = "x") -> None:
@@ -31,20 +54,30 @@ def pad_hw(x: np.ndarray, p: int) -> np.ndarray:
     return out
 
 
+# --------------------------------------------------------------------------- windows
+
+
+def window_view(x: np.ndarray, f: int, s: int) -> np.ndarray:
+    """Every F×F window of x at stride S, as a read-only strided view: nothing is copied.
+
+    x: (N, H, W, C) -> (N, H2, W2, F, F, C) with H2 = (H - F)/S + 1. Element
+    [n, r, c, i, j, ch] is x[n, r·S + i, c·S + j, ch], so neighbouring windows share memory.
+    """
+    # sliding_window_view puts the window axes last, (N, H-F+1, W-F+1, C, F, F): keep
+    # every S-th window and move the channels back behind the window offsets.
+    windows = sliding_window_view(x, (f, f), axis=(1, 2))[:, ::s, ::s]
+    return windows.transpose(0, 1, 2, 4, 5, 3)
+
+
 def extract_windows(x: np.ndarray, f: int, s: int) -> np.ndarray:
-    """Every F×F window of x at stride S, copied side by side.
+    """Every F×F window of x at stride S, copied side by side (the im2col copy).
 
     x: (N, H, W, C) -> (N, H2, W2, F, F, C) with H2 = (H - F)/S + 1.
     The result is contiguous, so (F, F, C) flattens to one row of an im2col matrix.
+    A single copy of `window_view` moves one window row (F·C neighbouring numbers) at a
+    time: several times faster than F·F slab copies of C numbers each when C is small.
     """
-    n, h, w, c = x.shape
-    h2, w2 = (h - f) // s + 1, (w - f) // s + 1
-    out = np.empty((n, h2, w2, f, f, c), dtype=x.dtype)
-    for i in range(f):
-        for j in range(f):
-            # Offset (i, j) of every window at once: one strided slab of the batch.
-            out[:, :, :, i, j, :] = x[:, i : i + s * h2 : s, j : j + s * w2 : s, :]
-    return out
+    return np.ascontiguousarray(window_view(x, f, s))
 
 
 def scatter_add_windows(windows: np.ndarray, out_shape: tuple[int, ...], s: int) -> np.ndarray:
@@ -59,6 +92,91 @@ def scatter_add_windows(windows: np.ndarray, out_shape: tuple[int, ...], s: int)
         for j in range(f):
             out[:, i : i + s * h2 : s, j : j + s * w2 : s, :] += windows[:, :, :, i, j, :]
     return out
+
+
+# --------------------------------------------------------------------------- chunks and cores
+
+
+def batch_chunks(n: int, bytes_per_image: int) -> list[slice]:
+    """Split a batch of n images into slices whose working set is about CHUNK_BYTES.
+
+    The im2col matrix of a whole batch is many times the size of the CPU's caches: built
+    at once, it is written to main memory and read back by the matrix product. Chunk by
+    chunk, it is still in the cache when the product reads it.
+    """
+    step = int(min(n, max(1, CHUNK_BYTES // max(bytes_per_image, 1))))
+    return [slice(lo, min(lo + step, n)) for lo in range(0, n, step)]
+
+
+def for_each_chunk(fn: Callable[[slice], object], chunks: list[slice]) -> list:
+    """[fn(chunk) for chunk in chunks], spread over the CPU's cores; results in order.
+
+    NumPy releases Python's global lock inside its copies, ufuncs and matrix products,
+    so threads really run in parallel. While they do, the BLAS library is kept to one
+    thread per call: one chunk per core beats two cores sharing every small product,
+    and it survives a busy machine, where a BLAS thread that waits for its partner
+    wastes its turn. Without threadpoolctl (to set the BLAS threads) chunks run in turn.
+    """
+    workers = _worker_count()
+    if workers < 2 or len(chunks) < 2 or getattr(_worker_flag, "set", False):
+        return [fn(chunk) for chunk in chunks]  # nested calls run inside their worker
+    _blas_to_one_thread(True)
+    try:
+        return list(_worker_pool(workers).map(fn, chunks))
+    finally:
+        _blas_to_one_thread(False)
+
+
+# The only global state of cnnlib: worker threads, made on first use, and a count of
+# running for_each_chunk calls, so concurrent callers restore the BLAS threads once.
+_lock = threading.Lock()
+_worker_flag = threading.local()
+_state: dict = {"blas": None, "pool": None, "workers": 0, "running": 0, "saved": []}
+
+
+def _blas_libraries() -> list:
+    """NumPy's BLAS libraries as threadpoolctl controllers (looked up once)."""
+    with _lock:
+        if _state["blas"] is None:
+            found = ThreadpoolController().select(user_api="blas") if ThreadpoolController else None
+            _state["blas"] = list(found.lib_controllers) if found else []
+        return _state["blas"]
+
+
+def _worker_count() -> int:
+    """CNNLIB_NUM_THREADS if set, else as many as the BLAS threads (so OPENBLAS_NUM_THREADS=1
+    means one); 1 when the BLAS threads cannot be controlled."""
+    libs = _blas_libraries()
+    if not libs:
+        return 1
+    override = os.environ.get("CNNLIB_NUM_THREADS")
+    return int(override) if override else max(lib.num_threads for lib in libs)
+
+
+def _blas_to_one_thread(enter: bool) -> None:
+    with _lock:
+        if enter:
+            if _state["running"] == 0:
+                _state["saved"] = [lib.num_threads for lib in _state["blas"]]
+                for lib in _state["blas"]:
+                    lib.set_num_threads(1)
+            _state["running"] += 1
+        else:
+            _state["running"] -= 1
+            if _state["running"] == 0:
+                for lib, n in zip(_state["blas"], _state["saved"], strict=True):
+                    lib.set_num_threads(n)
+
+
+def _worker_pool(workers: int) -> ThreadPoolExecutor:
+    with _lock:
+        if _state["pool"] is None or _state["workers"] != workers:
+            if _state["pool"] is not None:
+                _state["pool"].shutdown(wait=False)
+            _state["pool"] = ThreadPoolExecutor(
+                workers, "cnnlib", initializer=setattr, initargs=(_worker_flag, "set", True))
+            _state["workers"] = workers
+        return _state["pool"]
 
 
 # --------------------------------------------------------------------------- convolution
@@ -84,42 +202,81 @@ def conv2d_forward(
     x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride: int = 1,
     padding: int = 0,
 ) -> tuple[np.ndarray, tuple]:
-    """Convolution as one matrix product (im2col), returning the output and a cache.
+    """Convolution as matrix products (im2col), returning the output and a cache.
 
     x: (N, H, W, C), weight: (K, F, F, C), bias: (K,) -> y: (N, H2, W2, K) with
-    H2 = (H - F + 2P)/S + 1. The cache holds what `conv2d_backward` needs.
+    H2 = (H - F + 2P)/S + 1. The cache holds what `conv2d_backward` needs: the padded
+    input, not its im2col matrix, which is F·F times bigger and quick to rebuild.
     """
     _check_conv_args(x, weight, bias)
     n, h, w, c = x.shape
     k, f = weight.shape[0], weight.shape[1]
     h2 = conv_output_size(h, f, stride, padding)
     w2 = conv_output_size(w, f, stride, padding)
-    cols = extract_windows(pad_hw(x, padding), f, stride).reshape(n * h2 * w2, f * f * c)
-    y = cols @ weight.reshape(k, f * f * c).T  # (N*H2*W2, K): one row per output pixel
-    if bias is not None:
-        y += bias
-    cache = (x.shape, cols, weight, stride, padding)
-    return y.reshape(n, h2, w2, k), cache
+    xp = pad_hw(x, padding)
+    wmat = weight.reshape(k, f * f * c).T  # (F·F·C, K): one column per filter
+    y = np.empty((n, h2, w2, k), dtype=np.result_type(x, weight))
+
+    def forward_chunk(chunk: slice) -> None:
+        cols = extract_windows(xp[chunk], f, stride).reshape(-1, f * f * c)  # im2col
+        y_chunk = y[chunk].reshape(-1, k)  # one row per output pixel
+        np.matmul(cols, wmat, out=y_chunk)
+        if bias is not None:
+            y_chunk += bias  # while the chunk is still in the cache
+
+    for_each_chunk(forward_chunk, batch_chunks(n, h2 * w2 * f * f * c * x.itemsize))
+    return y, (xp, weight, stride, padding)
 
 
 def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of a convolution: dout (N, H2, W2, K) -> (dx, dweight, dbias).
 
-    dweight = colsᵀ·dout (every window weighted by the output gradient it produced);
-    dx = dout·W scattered back onto the windows (col2im); dbias = sum of dout.
+    dweight = colsᵀ·dout (every window weighted by the output gradient it produced) and
+    dbias = sum of dout, chunk by chunk. dx = dout·W scattered back onto the windows
+    (col2im); for stride 1 that is itself a convolution (see `conv2d_input_grad`).
     """
-    x_shape, cols, weight, stride, padding = cache
-    n, h, w, c = x_shape
+    xp, weight, stride, padding = cache
+    n, c = xp.shape[0], xp.shape[3]
     k, f = weight.shape[0], weight.shape[1]
     h2, w2 = dout.shape[1], dout.shape[2]
-    dout2 = dout.reshape(n * h2 * w2, k)
-    dweight = (dout2.T @ cols).reshape(weight.shape)
-    dbias = dout2.sum(axis=0)
-    dcols = (dout2 @ weight.reshape(k, f * f * c)).reshape(n, h2, w2, f, f, c)
-    padded_shape = (n, h + 2 * padding, w + 2 * padding, c)
-    dxp = scatter_add_windows(dcols, padded_shape, stride)
-    dx = dxp[:, padding : padding + h, padding : padding + w, :] if padding else dxp
+
+    def param_grads(chunk: slice) -> tuple[np.ndarray, np.ndarray]:
+        cols = extract_windows(xp[chunk], f, stride).reshape(-1, f * f * c)  # rebuilt
+        dout_chunk = dout[chunk].reshape(-1, k)
+        return dout_chunk.T @ cols, dout_chunk.sum(axis=0)
+
+    grads = for_each_chunk(param_grads, batch_chunks(n, h2 * w2 * f * f * c * xp.itemsize))
+    dweight = sum(dw for dw, _ in grads).reshape(weight.shape)
+    dbias = sum(db for _, db in grads)
+    dx = conv2d_input_grad(dout, weight, xp.shape, stride, padding)
     return dx, dweight, dbias
+
+
+def conv2d_input_grad(dout: np.ndarray, weight: np.ndarray, xp_shape: tuple[int, ...],
+                      stride: int, padding: int) -> np.ndarray:
+    """dx (N, H, W, C) of a convolution whose padded input had shape xp_shape.
+
+    Input pixel (r, c) met filter tap (i, j) in output (r - i, c - j), so for stride 1
+    dx is a convolution of dout, zero-padded by F-1-P, with each filter flipped
+    (tap (i, j) -> (F-1-i, F-1-j)) and input and output channels swapped: the fast
+    forward code serves the backward pass too. Other strides scatter dout·W back onto
+    the windows (col2im).
+    """
+    n, hp, wp, c = xp_shape
+    k, f = weight.shape[0], weight.shape[1]
+    if stride == 1 and padding <= f - 1:
+        flipped = weight[:, ::-1, ::-1, :].transpose(3, 1, 2, 0)  # (C, F, F, K)
+        return conv2d_forward(dout, flipped, None, 1, f - 1 - padding)[0]
+    h2, w2 = dout.shape[1], dout.shape[2]
+    wmat = weight.reshape(k, f * f * c)
+    dxp = np.empty(xp_shape, dtype=np.result_type(dout, weight))
+
+    def col2im_chunk(chunk: slice) -> None:
+        dcols = (dout[chunk].reshape(-1, k) @ wmat).reshape(-1, h2, w2, f, f, c)
+        dxp[chunk] = scatter_add_windows(dcols, dxp[chunk].shape, stride)
+
+    for_each_chunk(col2im_chunk, batch_chunks(n, h2 * w2 * f * f * c * dxp.itemsize))
+    return dxp[:, padding : hp - padding, padding : wp - padding, :] if padding else dxp
 
 
 def conv2d(
@@ -157,24 +314,54 @@ def _unpool_windows(dwin: np.ndarray, x_shape: tuple[int, ...], f: int, s: int) 
     return scatter_add_windows(dwin.reshape(n, h2, w2, f, f, c), x_shape, s)
 
 
+def _window_offsets(x_shape: tuple[int, ...], f: int, s: int):
+    """(k, slab) for each offset (i, j) of an F×F window, in reading order.
+
+    slab indexes, for every window at once, its entry at offset (i, j): x[slab] is
+    (N, H2, W2, C), one strided slice of the batch.
+    """
+    _, h, w, _ = x_shape
+    h2, w2 = pool_output_size(h, f, s), pool_output_size(w, f, s)
+    for k, (i, j) in enumerate((i, j) for i in range(f) for j in range(f)):
+        yield k, (slice(None), slice(i, i + s * h2, s), slice(j, j + s * w2, s), slice(None))
+
+
 def max_pool2d_forward(x: np.ndarray, f: int = 2, s: int = 2) -> tuple[np.ndarray, tuple]:
     """Max pooling: x (N, H, W, C) -> y (N, (H-F)/S+1, (W-F)/S+1, C) and a cache.
 
-    The depth is unchanged: each channel is pooled on its own.
+    The depth is unchanged: each channel is pooled on its own. Instead of gathering the
+    windows, it walks the F·F offsets of a window (4 for 2×2), comparing one strided
+    slab of the batch at a time, and remembers which offset won (`argmax`, as uint8).
     """
-    win = _pool_windows(x, f, s)
-    # argmax picks the first maximum, so on ties exactly one input gets the gradient.
-    idx = win.argmax(axis=3)
-    y = np.take_along_axis(win, idx[:, :, :, None, :], axis=3)[:, :, :, 0, :]
+    _check_nhwc(x, "x")
+    y = idx = None
+    for k, slab in _window_offsets(x.shape, f, s):
+        if y is None:
+            y = x[slab].copy()
+            idx = np.zeros(y.shape, dtype=np.uint8 if f * f <= 256 else np.intp)
+            continue
+        # Strictly greater: on a tie the first maximum in reading order keeps the win,
+        # so exactly one input receives the gradient. A later win always has a larger k,
+        # so "idx = k where it wins" is a maximum (arithmetic beats masked writes).
+        wins = x[slab] > y
+        np.maximum(y, x[slab], out=y)
+        np.maximum(idx, wins * idx.dtype.type(k), out=idx)
     return y, (x.shape, idx, f, s)
 
 
 def max_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """dout (N, H2, W2, C) -> dx (N, H, W, C): each gradient goes to its window's maximum."""
     x_shape, idx, f, s = cache
-    hit = np.arange(f * f)[:, None] == idx[:, :, :, None, :]  # (N, H2, W2, F*F, C)
-    dwin = hit * dout[:, :, :, None, :]
-    return _unpool_windows(dwin.astype(dout.dtype, copy=False), x_shape, f, s)
+    if f == s:
+        # The windows tile the input: every input gets exactly one value, no adding.
+        dx = np.empty(x_shape, dtype=dout.dtype)
+        for k, slab in _window_offsets(x_shape, f, s):
+            np.multiply(dout, idx == k, out=dx[slab])
+        return dx
+    dx = np.zeros(x_shape, dtype=dout.dtype)  # overlaps add up; gaps (F < S) stay zero
+    for k, slab in _window_offsets(x_shape, f, s):
+        dx[slab] += dout * (idx == k)
+    return dx
 
 
 def max_pool2d(x: np.ndarray, f: int = 2, s: int = 2) -> np.ndarray:
