@@ -61,7 +61,24 @@ venv: $(VENV_STAMP)
 vendor:
 	@tools/vendor_js.sh
 
-book: $(VENV_STAMP) vendor
+# The execution cache is keyed on each notebook's own code, not on the cnnlib code it
+# imports: when cnnlib changes, drop the cache so every figure and number is recomputed.
+CNNLIB_SOURCES := $(wildcard cnnlib/*.py cnnlib/static/*)
+BOOK_CACHE_STAMP := _build/.cnnlib-stamp
+TEST_CACHE_STAMP := $(TEST_BOOK_DIR)/.cnnlib-stamp
+
+define clear_cache_when_cnnlib_changed
+	@if [ -d $(1) ]; then echo "cnnlib changed: clearing $(1)"; rm -rf $(1); fi
+	@mkdir -p $(dir $@) && touch $@
+endef
+
+$(BOOK_CACHE_STAMP): $(CNNLIB_SOURCES)
+	$(call clear_cache_when_cnnlib_changed,_build/.jupyter_cache)
+
+$(TEST_CACHE_STAMP): $(CNNLIB_SOURCES)
+	$(call clear_cache_when_cnnlib_changed,$(TEST_BOOK_DIR)/_build/.jupyter_cache)
+
+book: $(VENV_STAMP) vendor $(BOOK_CACHE_STAMP)
 	jupyter-book build . $(BOOK_FLAGS)
 	@echo
 	@echo "The book is built. Open it in a browser:"
@@ -70,7 +87,7 @@ book: $(VENV_STAMP) vendor
 # Lint, then the tests (tests/ includes test_book_build.py, which builds the book into
 # $(TEST_BOOK_DIR) with warnings as errors) and every chapter notebook under nbval.
 # Lint failures do not hide test results: both run, and either fails the target.
-test: $(VENV_STAMP) vendor
+test: $(VENV_STAMP) vendor $(TEST_CACHE_STAMP)
 	@ruff_status=0; ruff check . || ruff_status=$$?; \
 	pytest_status=0; \
 	$(TEST_ENV) CNNLIB_BOOK_TEST_DIR=$(TEST_BOOK_DIR) \
