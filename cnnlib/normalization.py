@@ -71,6 +71,16 @@ class Standardize:
         return f"Standardize({self.num_channels})"
 
 
+def _channel_sum(x: np.ndarray) -> np.ndarray:
+    """Sum over every axis but the last: (..., C) -> (C,).
+
+    Written as a product with a vector of ones, so BLAS does it: for float32 batches of
+    activations that is several times faster than x.sum(axis=0) on the (M, C) view.
+    """
+    flat = x.reshape(-1, x.shape[-1])
+    return np.ones(flat.shape[0], dtype=x.dtype) @ flat
+
+
 def channel_stats(images: np.ndarray, batch: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and standard deviation of images (N, H, W, C), as float64 (C,).
 
@@ -131,24 +141,24 @@ class _BatchNorm:
         dtype = _float_dtype(x)
         gamma = self.params["weight"].astype(dtype, copy=False)
         beta = self.params["bias"].astype(dtype, copy=False)
-        flat = x.reshape(-1, self.num_features)  # (M, C), M = N·H·W values per channel
         if not self.training:
             var = self.buffers["running_var"].astype(dtype)
             inv_std = 1.0 / np.sqrt(var + dtype.type(self.eps))
             scale = gamma * inv_std
             shift = beta - self.buffers["running_mean"].astype(dtype) * scale
             self._x, self._inv_std = x, inv_std  # a reference, no copy: eval must stay cheap
-            return x * scale + shift
-        m = flat.shape[0]
+            y = x * scale
+            y += shift
+            return y
+        m = x.size // self.num_features  # M = N·H·W values per channel
         if m < 2:
             raise ValueError(f"{name} in training mode needs more than one value per channel "
                              f"to estimate a variance, got input shape {x.shape}")
-        mean = flat.mean(axis=0, dtype=dtype)
-        centred = x - mean
-        var = np.einsum("ij,ij->j", centred.reshape(m, -1), centred.reshape(m, -1)) / dtype.type(m)
+        mean = _channel_sum(x) / dtype.type(m)
+        xhat = x - mean  # centred for now; normalised in place below
+        var = _channel_sum(np.square(xhat)) / dtype.type(m)
         inv_std = 1.0 / np.sqrt(var + dtype.type(self.eps))
-        xhat = centred
-        xhat *= inv_std  # in place: centred is not needed any more
+        xhat *= inv_std
         self._xhat, self._inv_std, self._m = xhat, inv_std, m
         # Running statistics for evaluation; the variance is the unbiased estimate (M-1).
         mom = self.momentum
@@ -157,33 +167,30 @@ class _BatchNorm:
         rm += (mom * mean).astype(rm.dtype)
         rv *= 1 - mom
         rv += (mom * var * (m / (m - 1))).astype(rv.dtype)
-        return xhat * gamma + beta
+        y = xhat * gamma
+        y += beta
+        return y
 
     __call__ = forward
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """dx = γ/(σ·M) · (M·dy − Σdy − x̂·Σ(dy·x̂)): the batch statistics depend on x too."""
-        if not self.training:
-            # Fixed statistics: y = γ·x̂ + β with x̂ = (x − running_mean)/σ constant in x.
+        if self.training:
+            xhat, inv_std, m = self._xhat, self._inv_std, self._m
+        else:  # fixed statistics: x̂ = (x − running_mean)/σ does not depend on the batch
             xhat = (self._x - self.buffers["running_mean"].astype(dout.dtype)) * self._inv_std
-            c = self.num_features
-            self.grads = {"weight": np.einsum("ij,ij->j", dout.reshape(-1, c), xhat.reshape(-1, c))
-                          .astype(self.params["weight"].dtype, copy=False),
-                          "bias": dout.reshape(-1, c).sum(axis=0)
-                          .astype(self.params["bias"].dtype, copy=False)}
-            return dout * (self.params["weight"].astype(dout.dtype) * self._inv_std)
-        xhat, inv_std, m = self._xhat, self._inv_std, self._m
-        c = self.num_features
-        d2, x2 = dout.reshape(m, c), xhat.reshape(m, c)
-        dbeta = d2.sum(axis=0)
-        dgamma = np.einsum("ij,ij->j", d2, x2)
+            inv_std = self._inv_std
+        dbeta = _channel_sum(dout)
+        dout_xhat = dout * xhat
+        dgamma = _channel_sum(dout_xhat)
         self.grads = {"weight": dgamma.astype(self.params["weight"].dtype, copy=False),
                       "bias": dbeta.astype(self.params["bias"].dtype, copy=False)}
-        gamma = self.params["weight"].astype(dout.dtype, copy=False)
-        k = gamma * inv_std  # (C,)
-        # dx = k·dy − k/M·Σdy − (k/M·Σ(dy·x̂))·x̂, as one multiply-add chain over (M, C).
+        k = self.params["weight"].astype(dout.dtype, copy=False) * inv_std  # γ/σ, (C,)
+        if not self.training:
+            return dout * k
+        # dx = k·dy − (k·Σ(dy·x̂)/M)·x̂ − k·Σdy/M, reusing dout_xhat's memory for the middle term.
         dx = dout * k
-        dx -= xhat * (k * dgamma / m)
+        dx -= np.multiply(xhat, k * dgamma / m, out=dout_xhat)
         dx -= k * dbeta / m
         return dx
 
