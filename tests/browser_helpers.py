@@ -261,6 +261,8 @@ def follow_link(driver, page_url: str, selector: str) -> tuple[str | None, list[
     if not links:
         return None, [f"no link {selector!r} on {page_url}"]
     href = links[0].get_attribute("href")
+    if href and href.split("#")[0] == page_url.split("#")[0]:
+        return page_url.split("#")[0], []  # a link to the page itself: nothing to wait for
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", links[0])
     links[0].click()
     try:

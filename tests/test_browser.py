@@ -297,10 +297,16 @@ def test_next_link_to_a_missing_page_is_reported(browser, tmp_path):
 
 
 def test_next_link_to_the_wrong_page_is_reported(browser, tmp_path):
-    urls = two_page_book(tmp_path, "one.html")
-    (tmp_path / "three.html").write_text("<h1>3</h1>")
+    (tmp_path / "three.html").write_text("<h1>Three</h1>")
+    urls = two_page_book(tmp_path, "three.html")
     problems = prev_next_problems(browser, urls, 0)
     assert any("expected" in p and "two.html" in p for p in problems), problems
+
+
+def test_next_link_to_the_page_itself_is_reported(browser, tmp_path):
+    urls = two_page_book(tmp_path, "one.html")
+    problems = prev_next_problems(browser, urls, 0)
+    assert any("landed on" in p and "one.html" in p for p in problems), problems
 
 
 def test_missing_next_link_is_reported(browser, tmp_path):
