@@ -1,0 +1,242 @@
+"""Every benchmark of cnnlib, one table each; `make bench` runs this file.
+
+Prints the tables and writes them, with the machine they were measured on, to
+benchmarks/results/benchmark.md and benchmark.csv (and the profile to profile.txt).
+
+    python benchmarks/run_all.py            # the full run, ~5 minutes on 2 cores
+    python benchmarks/run_all.py --quick    # fewer repeats, no OPENBLAS_CORETYPE runs
+
+Timings on a shared machine are noisy: compare the ratios within one run, and look at
+the load average printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_blas  # noqa: E402
+import bench_layers  # noqa: E402
+import bench_memory  # noqa: E402
+import bench_step  # noqa: E402
+from common import (  # noqa: E402
+    BATCH,
+    RESULTS,
+    THREADS,
+    TORCH_MISSING,
+    load_average,
+    machine_info,
+    progress,
+    set_threads,
+    torch,
+)
+
+# The layers the targets speak of: the three with 1.2 GFLOP per forward pass.
+LARGE_LAYERS = ("conv 32×32×32→32", "conv 16×16×64→64", "conv 8×8×128→128")
+TARGETS = {"step": 1.2, "peak share": 0.60, "vs DLFS": 5.0, "memory": 2.0}
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) \
+        else f"{value:,.{digits}f}"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def conv_summary(layer_rows: list[dict], peak_gflops: float) -> list[dict]:
+    """Per conv layer: forward+backward ms of each contender, GFLOP/s and ratios."""
+    out = []
+    for fwd, bwd in zip(layer_rows[0::2], layer_rows[1::2], strict=True):
+        if fwd["kind"] != "conv":
+            continue
+        total = {c: fwd[c] + bwd[c] for c in bench_layers.CONTENDERS}
+        gflop = fwd["GFLOP"] + bwd["GFLOP"]
+        out.append({"layer": fwd["layer"], "GFLOP": gflop, **total,
+                    "cnnlib GFLOP/s": gflop / total["cnnlib"] * 1e3,
+                    "share of peak": gflop / total["cnnlib"] * 1e3 / peak_gflops,
+                    "DLFS / cnnlib": total["DLFS im2col"] / total["cnnlib"],
+                    "cnnlib / PyTorch": total["cnnlib"] / total["PyTorch"]})
+    return out
+
+
+def targets(step: dict, convs: list[dict], memory: list[dict]) -> list[list[str]]:
+    rows = []
+    ratio = step.get("ratio", {}).get("cnnlib")
+    rows.append(["training step ≤ 1.2× PyTorch (ambition 1.0×)",
+                 f"{fmt(ratio, 2)}×" if ratio else "no PyTorch",
+                 "yes" if ratio and ratio <= TARGETS["step"] else "no"])
+    large = [c for c in convs if c["layer"] in LARGE_LAYERS]
+    shares = [c["share of peak"] for c in large]
+    rows.append(["conv forward+backward ≥ 60 % of the matmul peak (large layers)",
+                 ", ".join(f"{100 * s:.0f} %" for s in shares),
+                 "yes" if min(shares) >= TARGETS["peak share"] else "no"])
+    speedups = [c["DLFS / cnnlib"] for c in large]
+    rows.append(["≥ 5× faster than DLFS-style im2col (large layers, fwd+bwd)",
+                 ", ".join(f"{s:.1f}×" for s in speedups),
+                 "yes" if min(speedups) >= TARGETS["vs DLFS"] else "no"])
+    mem = {m["contender"]: m["step MB"] for m in memory}
+    if "PyTorch" in mem:
+        r = mem["cnnlib"] / mem["PyTorch"]
+        rows.append(["peak memory of a training step ≤ 2× PyTorch",
+                     f"{mem['cnnlib']:.0f} MB vs {mem['PyTorch']:.0f} MB = {r:.2f}×",
+                     "yes" if r <= TARGETS["memory"] else "no"])
+    return rows
+
+
+def markdown(info, layer_rows, convs, step, breakdown, peaks, memory, cores) -> str:
+    peak_label, peak_value = max(peaks.items(), key=lambda kv: kv[1])
+    md = ["# cnnlib benchmarks", "",
+          f"Batch {BATCH}, float32, {THREADS} threads. Times are medians of repeats after "
+          "warm-up, all contenders of a table timed in turn in one process. Ratios below 1 "
+          "mean cnnlib is faster.", "",
+          "## Machine", "", table(["", ""], [[k, str(v)] for k, v in info.items()]), ""]
+    if torch is None:
+        md += [f"*{TORCH_MISSING}.*", ""]
+
+    md += ["## Targets", "", table(["target", "measured", "met"], targets(step, convs, memory)), ""]
+
+    md += ["## Training step of the reference network", "",
+           "Forward, loss, backward and SGD (momentum 0.9) on the book's reference network "
+           "(chapter 8: 3×3 convs 32-32-pool-64-64-pool-128-128-pool with batch norm, "
+           "FC 256 with dropout), the same network in PyTorch with cnnlib's weights "
+           f"({step['logit check']} in evaluation mode).", ""]
+    rows = [[name, fmt(ms), fmt(step["min ms"][name]),
+             f"{step['ratio'][name]:.2f}×" if "ratio" in step else "—"]
+            for name, ms in step["median ms"].items()]
+    md += [table(["contender", "median ms", "min ms", "/ PyTorch"], rows), "",
+           "*cnnlib, chunks in turn*: the same cnnlib code with its worker threads off "
+           "(CNNLIB_NUM_THREADS=1), NumPy's BLAS using both cores inside each product.", ""]
+
+    md += ["## Convolution and pooling layers, forward and backward (ms)", "",
+           "*loops\\**: `cnnlib.naive` loops timed on 1 image (pools: 4) and scaled to "
+           f"{BATCH}. *DLFS im2col*: the \"Deep Learning from Scratch\"-style layer "
+           "(NCHW, np.pad, loops over the filter window, col2im), benchmarks/dlfs_im2col.py.",
+           ""]
+    header = ["layer", "phase"] + bench_layers.CONTENDERS + ["cnnlib / PyTorch",
+                                                           "DLFS / cnnlib"]
+    rows = [[r["layer"], r["phase"]] + [fmt(r[c], 2) for c in bench_layers.CONTENDERS]
+            + [f"{r['cnnlib / PyTorch']:.2f}×", f"{r['DLFS / cnnlib']:.1f}×"]
+            for r in layer_rows]
+    md += [table(header, rows), ""]
+
+    md += ["## Convolutions: achieved GFLOP/s against the matmul peak", "",
+           f"Peak: the best float32 `a @ b` of this run, {peak_value:.0f} GFLOP/s "
+           f"({peak_label}, {THREADS} threads). Forward + backward FLOPs = 3 × "
+           "2·N·H·W·K·F·F·C.", ""]
+    rows = [[c["layer"], fmt(c["GFLOP"], 2), fmt(c["cnnlib"], 1), fmt(c["cnnlib GFLOP/s"], 0),
+             f"{100 * c['share of peak']:.0f} %", f"{c['DLFS / cnnlib']:.1f}×",
+             f"{c['cnnlib / PyTorch']:.2f}×"] for c in convs]
+    md += [table(["layer", "GFLOP", "cnnlib ms", "GFLOP/s", "of peak", "DLFS / cnnlib",
+                  "cnnlib / PyTorch"], rows), "",
+           table(["a @ b, float32", "GFLOP/s"], [[k, fmt(v, 0)] for k, v in peaks.items()]), ""]
+
+    md += ["## Peak memory of a training step", "",
+           "Each contender in a fresh process: peak resident memory during 3 steps minus "
+           "the resident memory before them (network, batch and libraries loaded).", ""]
+    rows = [[m["contender"], fmt(m["step MB"], 0), fmt(m["peak MB"], 0),
+             fmt(m.get("numpy peak MB (tracemalloc)"), 0)] for m in memory]
+    md += [table(["contender", "step MB", "peak RSS MB", "NumPy peak (tracemalloc) MB"], rows),
+           ""]
+
+    md += ["## Where cnnlib's training step spends its time", "",
+           "Wall-clock per step, summed over the layers of each type (profile.txt has the "
+           "cProfile listing).", ""]
+    total = sum(f + b for _, f, b in breakdown)
+    rows = [[name, fmt(f), fmt(b), f"{100 * (f + b) / total:.0f} %"] for name, f, b in breakdown]
+    md += [table(["layer type", "forward ms", "backward ms", "share"], rows), ""]
+
+    if cores:
+        md += ["## OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE", "",
+               "Each setting in a fresh process. The 1-thread columns are CPU time, so they "
+               "hold even on a busy machine; the others are wall-clock with 2 threads.", ""]
+        keys = [k for k in cores[0] if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")]
+        rows = [[c["OPENBLAS_CORETYPE"], c["OPENBLAS_L2_SIZE"]] + [str(c[k]) if k == "kernel"
+                                                                   else fmt(c[k], 1) for k in keys]
+                for c in cores]
+        md += [table(["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"] + keys, rows), ""]
+    return "\n".join(md) + "\n"
+
+
+def csv_rows(layer_rows, step, peaks, memory) -> list[list]:
+    rows = [["section", "item", "phase", "contender", "value", "unit", "ratio_vs_pytorch"]]
+    for r in layer_rows:
+        for c in bench_layers.CONTENDERS:
+            ratio = r[c] / r["PyTorch"] if not math.isnan(r["PyTorch"]) else ""
+            rows.append(["layer", r["layer"], r["phase"], c, f"{r[c]:.4g}", "ms",
+                         f"{ratio:.4g}" if ratio != "" else ""])
+    for name, ms in step["median ms"].items():
+        rows.append(["step", "reference network", "forward+backward+SGD", name, f"{ms:.4g}", "ms",
+                     f"{step['ratio'][name]:.4g}" if "ratio" in step else ""])
+    for label, g in peaks.items():
+        rows.append(["matmul", label, "a @ b", "numpy", f"{g:.4g}", "GFLOP/s", ""])
+    mem = {m["contender"]: m["step MB"] for m in memory}
+    for name, mb in mem.items():
+        ratio = mb / mem["PyTorch"] if "PyTorch" in mem else ""
+        rows.append(["memory", "training step", "peak RSS increase", name, f"{mb:.4g}", "MB",
+                     f"{ratio:.4g}" if ratio != "" else ""])
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer repeats and no OPENBLAS_CORETYPE runs (a smoke test)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the results")
+    args = parser.parse_args()
+    set_threads()
+    info = machine_info()
+    for key, value in info.items():
+        print(f"{key:38} {value}")
+
+    progress("layers (forward and backward of each contender)")
+    layer_rows = bench_layers.run(repeats=3 if args.quick else 7)
+    bench_layers.print_rows(layer_rows)
+
+    progress("training step")
+    step = bench_step.run(repeats=5 if args.quick else 21)
+    bench_step.print_result(step)
+    breakdown = bench_step.layer_breakdown(steps=5 if args.quick else 10)
+    prof = bench_step.profile()
+
+    progress("matmul peak")
+    peaks = bench_blas.peak()
+    convs = conv_summary(layer_rows, max(peaks.values()))
+    for c in convs:
+        print(f"  {c['layer']:22} {c['cnnlib GFLOP/s']:6.1f} GFLOP/s = "
+              f"{100 * c['share of peak']:.0f} % of peak; DLFS/cnnlib {c['DLFS / cnnlib']:.1f}×")
+
+    progress("memory (child processes)")
+    memory = bench_memory.run()
+    for m in memory:
+        print(f"  {m['contender']:10} step {m['step MB']:.0f} MB (peak RSS {m['peak MB']:.0f} MB)")
+
+    cores = []
+    if not args.quick:
+        progress("OPENBLAS_CORETYPE (child processes)")
+        cores = bench_blas.coretypes()
+    info["load average at end"] = load_average()
+    print(f"load average at end: {info['load average at end']}")
+    for row in targets(step, convs, memory):
+        print("target: " + " | ".join(row))
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "benchmark.md").write_text(
+        markdown(info, layer_rows, convs, step, breakdown, peaks, memory, cores))
+    with open(args.out / "benchmark.csv", "w", newline="") as f:
+        csv.writer(f).writerows(csv_rows(layer_rows, step, peaks, memory))
+    (args.out / "profile.txt").write_text(prof)
+    print(f"wrote {args.out / 'benchmark.md'}, benchmark.csv and profile.txt")
+
+
+if __name__ == "__main__":
+    main()
