@@ -265,7 +265,6 @@ def test_fetch_to_the_web_from_a_script_is_reported(browser, tmp_path):
                 "<script>fetch('https://api.example.com/data.json').catch(() => {});</script>")
     drain_logs(browser)
     load(browser, url)
-    browser.implicitly_wait(0)
     outside = outside_requests(browser)
     assert any("api.example.com" in p for p in outside), outside
 
