@@ -17,7 +17,12 @@ from .layers import (
     Tanh,
 )
 from .losses import softmax, softmax_cross_entropy
+from .models import reference_network
+from .normalization import BatchNorm1D, BatchNorm2D, Standardize
 from .optim import SGD
+from .pooling_global import GlobalAvgPool2D
+from .regularization import Dropout
+from .serialization import load_model, save_model
 from .shapes import conv_output_size, pool_output_size
 
 __all__ = [
@@ -25,4 +30,6 @@ __all__ = [
     "AvgPool2D", "Conv2D", "Flatten", "Linear", "MaxPool2D", "ReLU", "SGD", "Sequential",
     "Sigmoid", "Tanh", "conv_output_size", "gradcheck", "load_cifar10", "numerical_gradient",
     "pool_output_size", "relative_error", "softmax", "softmax_cross_entropy",
+    "BatchNorm1D", "BatchNorm2D", "Dropout", "GlobalAvgPool2D", "Standardize", "load_model",
+    "reference_network", "save_model",
 ]

@@ -24,6 +24,7 @@ import numpy as np
 from .data import ENV_VAR, load_cifar10, load_cifar10_label_names
 from .models import reference_network
 from .normalization import channel_stats
+from .schedules import SCHEDULES
 from .serialization import save_model
 from .training import TrainConfig, Trainer, TrainingDiverged, TrainingInterrupted
 
@@ -35,7 +36,7 @@ RECIPE = [
     ("--lr", "lr", float, "peak learning rate of the schedule"),
     ("--weight-decay", "weight_decay", float, "L2 penalty on conv and dense weights"),
     ("--label-smoothing", "label_smoothing", float, "label smoothing ε"),
-    ("--schedule", "schedule", str, "learning-rate schedule: one_cycle, cosine or constant"),
+    ("--schedule", "schedule", str, "learning-rate schedule"),
 ]
 
 
@@ -49,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "with neither, the official archive is downloaded)")
     p.add_argument("--out", default="model.npz", help="model file to write (default: model.npz)")
     for flag, name, typ, text in RECIPE:
-        p.add_argument(flag, type=typ, default=None,
+        choices = sorted(SCHEDULES) if name == "schedule" else None
+        p.add_argument(flag, type=typ, default=None, choices=choices,
                        help=f"{text} (default: {getattr(defaults, name)})")
     p.add_argument("--subset", type=int, default=None,
                    help="train on the first N training images only (quick runs)")
