@@ -119,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{c.schedule} lr {c.lr:g}, seed {c.seed}; checkpoint {ckpt}", file=sys.stderr)
     start = time.perf_counter()
     try:
-        history = trainer.fit(checkpoint=ckpt, progress=not args.no_progress)
+        # One summary line per epoch when there is a test score to show or no progress bar.
+        history = trainer.fit(checkpoint=ckpt, progress=not args.no_progress,
+                              verbose=args.monitor_test or args.no_progress)
     except TrainingInterrupted as err:
         print(f"\n{err}", file=sys.stderr)
         return 130
