@@ -15,6 +15,12 @@ Run alone: python benchmarks/bench_layers.py [--quick]
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 from common import (
@@ -161,6 +167,52 @@ def run(repeats: int = 7, loop_images: int = 1) -> list[dict]:
     return rows
 
 
+def one_thread_efficiency(repeats: int = 5) -> list[dict]:
+    """Per conv layer, in a child process with one thread: CPU ms of cnnlib and DLFS
+    (forward + backward), cnnlib's GFLOP/s and its share of the 1-thread matmul peak.
+
+    CPU time is the robust measure on a shared machine (see bench_step.run_one_thread).
+    """
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", CNNLIB_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, str(Path(__file__)), "--one-thread-child",
+                          str(repeats)], env=env, capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parent)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _one_thread_child(repeats: int) -> list[dict]:
+    from bench_blas import gflops
+    peak = gflops(4096, 1024, 1024, repeats, time.process_time)
+    return [_one_thread_layer(h, c, k, repeats, peak) for h, c, k in CONV_LAYERS]
+
+
+def _one_thread_layer(h: int, c: int, k: int, repeats: int, peak: float) -> dict:
+    rng = np.random.default_rng(h * 1000 + c)
+    x = rng.standard_normal((BATCH, h, h, c)).astype(DTYPE)
+    weight = (rng.standard_normal((k, 3, 3, c)) * np.sqrt(2 / (9 * c))).astype(DTYPE)
+    bias = np.zeros(k, DTYPE)
+    dout = rng.standard_normal((BATCH, h, h, k)).astype(DTYPE)
+    dlfs = Convolution(nchw(weight), bias, stride=1, pad=1)
+    x_nchw, dout_nchw = nchw(x), nchw(dout)
+
+    def ours():
+        _, cache = F.conv2d_forward(x, weight, bias, 1, 1)
+        F.conv2d_backward(dout, cache)
+
+    def theirs():
+        dlfs.forward(x_nchw)
+        dlfs.backward(dout_nchw)
+
+    times = time_interleaved({"cnnlib": (None, ours), "DLFS im2col": (None, theirs)},
+                             repeats, warmup=1, clock=time.process_time)
+    ms = {name: median_ms(t) for name, t in times.items()}
+    flops = 3 * conv_flops(h, c, k)
+    return {"layer": f"conv {h}×{h}×{c}→{k}", "cnnlib CPU ms": ms["cnnlib"],
+            "DLFS CPU ms": ms["DLFS im2col"], "cnnlib GFLOP/s": flops / ms["cnnlib"] / 1e6,
+            "peak GFLOP/s": peak, "share of peak": flops / ms["cnnlib"] / 1e6 / peak,
+            "DLFS / cnnlib": ms["DLFS im2col"] / ms["cnnlib"]}
+
+
 def print_rows(rows: list[dict]) -> None:
     print(f"{'layer':24} {'phase':8} " + " ".join(f"{c:>12}" for c in CONTENDERS)
           + f" {'cnnlib/torch':>12} {'DLFS/cnnlib':>12}")
@@ -172,6 +224,9 @@ def print_rows(rows: list[dict]) -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--one-thread-child":
+        print(json.dumps(_one_thread_child(int(sys.argv[2]))))
+        sys.exit()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
     args = parser.parse_args()

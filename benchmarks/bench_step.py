@@ -16,10 +16,14 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import json
 import os
 import pstats
+import subprocess
+import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 from common import (
@@ -104,6 +108,43 @@ def run(repeats: int = 15) -> dict:
     return result
 
 
+def run_one_thread(repeats: int = 9) -> dict:
+    """CPU ms per step with one thread each: cnnlib (no workers, 1 BLAS thread) and PyTorch.
+
+    CPU time counts only the cycles a process got, so unlike wall-clock time it barely
+    moves when other processes share the cores: the robust comparison of the work each
+    library does per step. Runs in a child process started with OPENBLAS_NUM_THREADS=1
+    and CNNLIB_NUM_THREADS=1, so nothing in it can use a second thread.
+    """
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", CNNLIB_NUM_THREADS="1",
+               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, str(Path(__file__)), "--one-thread-child",
+                          str(repeats)], env=env, capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parent)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _one_thread_child(repeats: int) -> dict:
+    if torch is not None:
+        torch.set_num_threads(1)
+    images, labels = batch()
+    model = cnnlib_network(seed=0)
+    step = cnnlib_training_step(model)
+    contenders = {"cnnlib": (None, lambda: step(images, labels))}
+    if torch is not None:
+        net = torch_reference_network(like=model)
+        tstep = torch_training_step(net)
+        images_t = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
+        labels_t = torch.from_numpy(labels)
+        contenders["PyTorch"] = (None, lambda: tstep(images_t, labels_t))
+    times = time_interleaved(contenders, repeats, warmup=2, clock=time.process_time)
+    result = {"median ms": {name: median_ms(t) for name, t in times.items()}}
+    if torch is not None:
+        ref = result["median ms"]["PyTorch"]
+        result["ratio"] = {name: ms / ref for name, ms in result["median ms"].items()}
+    return result
+
+
 def layer_breakdown(steps: int = 10) -> list[tuple[str, float, float]]:
     """(layer type, forward ms, backward ms) per step of cnnlib, summed over the network."""
     images, labels = batch()
@@ -139,17 +180,26 @@ def layer_breakdown(steps: int = 10) -> list[tuple[str, float, float]]:
     return rows
 
 
-def profile(steps: int = 5, top: int = 15) -> str:
+def profile(steps: int = 5, top: int = 20) -> str:
     """cProfile of cnnlib training steps, the functions with the most own time first.
 
-    Worker threads are invisible to cProfile: the time the main thread waits for them
-    shows up in the thread pool's wait.
+    cProfile sees only the main thread, so this runs in a child process with one
+    thread (OPENBLAS_NUM_THREADS=1, CNNLIB_NUM_THREADS=1): the same work, all of it in
+    the profiled thread, and timed in CPU time so other processes barely disturb it.
     """
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", CNNLIB_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, str(Path(__file__)), "--profile-child", str(steps),
+                          str(top)], env=env, capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parent)
+    return out.stdout
+
+
+def _profile_child(steps: int, top: int) -> str:
     images, labels = batch()
     model = cnnlib_network(seed=0)
     step = cnnlib_training_step(model)
     step(images, labels)
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)
     profiler.enable()
     for _ in range(steps):
         step(images, labels)
@@ -157,7 +207,10 @@ def profile(steps: int = 5, top: int = 15) -> str:
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     stats.strip_dirs().sort_stats("tottime").print_stats(top)
-    return f"cProfile of {steps} cnnlib training steps (batch {BATCH}):\n" + out.getvalue()
+    return (f"cProfile of {steps} cnnlib training steps (batch {BATCH}, one thread, CPU "
+            "time). Matrix products written with @ count in the own time (tottime) of the "
+            "function that contains them: forward_chunk (conv forward), param_grads (conv "
+            "weight gradient).\n" + out.getvalue())
 
 
 def print_result(result: dict) -> None:
@@ -170,6 +223,12 @@ def print_result(result: dict) -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--profile-child":
+        print(_profile_child(int(sys.argv[2]), int(sys.argv[3])))
+        sys.exit()
+    if len(sys.argv) == 3 and sys.argv[1] == "--one-thread-child":
+        print(json.dumps(_one_thread_child(int(sys.argv[2]))))
+        sys.exit()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5 repeats instead of 15")
     parser.add_argument("--profile", action="store_true", help="also print the profile")

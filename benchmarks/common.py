@@ -50,8 +50,8 @@ def set_threads(n: int = THREADS) -> None:
 Timed = tuple[Callable[[], object] | None, Callable[[], object]]  # (untimed setup, timed run)
 
 
-def time_interleaved(contenders: dict[str, Timed], repeats: int = 7,
-                     warmup: int = 2) -> dict[str, list[float]]:
+def time_interleaved(contenders: dict[str, Timed], repeats: int = 7, warmup: int = 2,
+                     clock: Callable[[], float] = time.perf_counter) -> dict[str, list[float]]:
     """Seconds per run of every contender: {name: [repeat times]}.
 
     Each repeat runs every contender once, in an order that rotates from repeat to repeat.
@@ -66,9 +66,9 @@ def time_interleaved(contenders: dict[str, Timed], repeats: int = 7,
             setup, run = contenders[name]
             if setup is not None:
                 setup()
-            start = time.perf_counter()
+            start = clock()
             run()
-            elapsed = time.perf_counter() - start
+            elapsed = clock() - start
             if r >= warmup:
                 times[name].append(elapsed)
     return times
@@ -87,13 +87,18 @@ def load_average() -> str:
 
 
 def cpu_model() -> str:
+    """Model name, family/model numbers and the widest vector units, from /proc/cpuinfo."""
     try:
+        fields = {}
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
     except OSError:
-        pass
-    return platform.processor() or platform.machine()
+        return platform.processor() or platform.machine()
+    flags = fields.get("flags", "").split()
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return (f"{fields.get('model name', '?')} (family {fields.get('cpu family', '?')}, model "
+            f"{fields.get('model', '?')}, {vector}, L2 {fields.get('cache size', '?')} per core)")
 
 
 def blas_description() -> list[str]:
@@ -106,7 +111,7 @@ def blas_description() -> list[str]:
                 "kernel and threads unknown)"]
     return [f"{i['internal_api']} {i['version']}, kernel {i.get('architecture')}, "
             f"{i['num_threads']} threads ({i['user_api']}, {Path(i['filepath']).name})"
-            for i in threadpool_info()]
+            for i in threadpool_info() if i["user_api"] == "blas"]
 
 
 def machine_info() -> dict[str, str]:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from .shapes import conv_output_size, pool_output_size
 
@@ -61,12 +61,15 @@ def window_view(x: np.ndarray, f: int, s: int) -> np.ndarray:
     """Every F×F window of x at stride S, as a read-only strided view: nothing is copied.
 
     x: (N, H, W, C) -> (N, H2, W2, F, F, C) with H2 = (H - F)/S + 1. Element
-    [n, r, c, i, j, ch] is x[n, r·S + i, c·S + j, ch], so neighbouring windows share memory.
+    [n, r, q, i, j, ch] is x[n, r·S + i, q·S + j, ch], so neighbouring windows share memory.
     """
-    # sliding_window_view puts the window axes last, (N, H-F+1, W-F+1, C, F, F): keep
-    # every S-th window and move the channels back behind the window offsets.
-    windows = sliding_window_view(x, (f, f), axis=(1, 2))[:, ::s, ::s]
-    return windows.transpose(0, 1, 2, 4, 5, 3)
+    n, h, w, c = x.shape
+    h2, w2 = (h - f) // s + 1, (w - f) // s + 1
+    sn, sh, sw, sc = x.strides  # bytes from one image / row / column / channel to the next
+    # The next window starts S rows (or columns) further on; the next entry inside a
+    # window is one row (or column) further on.
+    return as_strided(x, (n, h2, w2, f, f, c), (sn, s * sh, s * sw, sh, sw, sc),
+                      writeable=False)
 
 
 def extract_windows(x: np.ndarray, f: int, s: int) -> np.ndarray:
@@ -102,9 +105,10 @@ def batch_chunks(n: int, bytes_per_image: int) -> list[slice]:
 
     The im2col matrix of a whole batch is many times the size of the CPU's caches: built
     at once, it is written to main memory and read back by the matrix product. Chunk by
-    chunk, it is still in the cache when the product reads it.
+    chunk, it is still in the cache when the product reads it. There are at least as
+    many chunks as worker threads (when there are that many images), so none sits idle.
     """
-    step = int(min(n, max(1, CHUNK_BYTES // max(bytes_per_image, 1))))
+    step = max(1, min(CHUNK_BYTES // max(bytes_per_image, 1), -(-n // _worker_count())))
     return [slice(lo, min(lo + step, n)) for lo in range(0, n, step)]
 
 
@@ -112,26 +116,25 @@ def for_each_chunk(fn: Callable[[slice], object], chunks: list[slice]) -> list:
     """[fn(chunk) for chunk in chunks], spread over the CPU's cores; results in order.
 
     NumPy releases Python's global lock inside its copies, ufuncs and matrix products,
-    so threads really run in parallel. While they do, the BLAS library is kept to one
-    thread per call: one chunk per core beats two cores sharing every small product,
-    and it survives a busy machine, where a BLAS thread that waits for its partner
-    wastes its turn. Without threadpoolctl (to set the BLAS threads) chunks run in turn.
+    so threads really run in parallel. Each worker gets a core to itself, so NumPy's
+    BLAS is kept to one thread per product (through threadpoolctl): one chunk per core
+    beats two cores sharing every small product. The setting stays until cnnlib runs
+    single-threaded again (CNNLIB_NUM_THREADS=1): switching OpenBLAS back and forth
+    wakes its idle threads, which then spin and take a core from the next layer.
+    Without threadpoolctl, chunks run one after another.
     """
     workers = _worker_count()
+    _blas_single_threaded(workers > 1)
     if workers < 2 or len(chunks) < 2 or getattr(_worker_flag, "set", False):
         return [fn(chunk) for chunk in chunks]  # nested calls run inside their worker
-    _blas_to_one_thread(True)
-    try:
-        return list(_worker_pool(workers).map(fn, chunks))
-    finally:
-        _blas_to_one_thread(False)
+    return list(_worker_pool(workers).map(fn, chunks))
 
 
-# The only global state of cnnlib: worker threads, made on first use, and a count of
-# running for_each_chunk calls, so concurrent callers restore the BLAS threads once.
+# cnnlib's only global state: its worker threads (made on first use) and the BLAS
+# thread counts it found, to give them back when it stops using its workers.
 _lock = threading.Lock()
 _worker_flag = threading.local()
-_state: dict = {"blas": None, "pool": None, "workers": 0, "running": 0, "saved": []}
+_state: dict = {"blas": None, "blas_threads": [], "one_thread": False, "pool": None, "workers": 0}
 
 
 def _blas_libraries() -> list:
@@ -140,32 +143,29 @@ def _blas_libraries() -> list:
         if _state["blas"] is None:
             found = ThreadpoolController().select(user_api="blas") if ThreadpoolController else None
             _state["blas"] = list(found.lib_controllers) if found else []
+            _state["blas_threads"] = [lib.num_threads for lib in _state["blas"]]
         return _state["blas"]
 
 
 def _worker_count() -> int:
-    """CNNLIB_NUM_THREADS if set, else as many as the BLAS threads (so OPENBLAS_NUM_THREADS=1
-    means one); 1 when the BLAS threads cannot be controlled."""
-    libs = _blas_libraries()
-    if not libs:
+    """CNNLIB_NUM_THREADS if set, else as many as NumPy's BLAS threads at start (so
+    OPENBLAS_NUM_THREADS=1 means one); 1 when the BLAS threads cannot be controlled."""
+    if not _blas_libraries():
         return 1
     override = os.environ.get("CNNLIB_NUM_THREADS")
-    return int(override) if override else max(lib.num_threads for lib in libs)
+    if override:
+        if not override.isdigit() or int(override) < 1:
+            raise ValueError(f"CNNLIB_NUM_THREADS = {override!r} must be a positive integer")
+        return int(override)
+    return max(_state["blas_threads"])
 
 
-def _blas_to_one_thread(enter: bool) -> None:
+def _blas_single_threaded(one: bool) -> None:
     with _lock:
-        if enter:
-            if _state["running"] == 0:
-                _state["saved"] = [lib.num_threads for lib in _state["blas"]]
-                for lib in _state["blas"]:
-                    lib.set_num_threads(1)
-            _state["running"] += 1
-        else:
-            _state["running"] -= 1
-            if _state["running"] == 0:
-                for lib, n in zip(_state["blas"], _state["saved"], strict=True):
-                    lib.set_num_threads(n)
+        if _state["one_thread"] != one:
+            for lib, n in zip(_state["blas"], _state["blas_threads"], strict=True):
+                lib.set_num_threads(1 if one else n)
+            _state["one_thread"] = one
 
 
 def _worker_pool(workers: int) -> ThreadPoolExecutor:

@@ -32,7 +32,8 @@ def test_chunked_conv_matches_one_chunk(stride, padding, one_image_per_chunk, mo
     y, cache = F.conv2d_forward(x, weight, bias, stride, padding)
     dout = np.random.default_rng(1).standard_normal(y.shape)
     grads = F.conv2d_backward(dout, cache)
-    monkeypatch.setattr(F, "CHUNK_BYTES", 2**40)  # the whole batch as one chunk
+    monkeypatch.setattr(F, "CHUNK_BYTES", 2**40)  # the whole batch as one chunk...
+    monkeypatch.setenv("CNNLIB_NUM_THREADS", "1")  # ...on one thread
     assert len(F.batch_chunks(5, 10**6)) == 1
     y1, cache1 = F.conv2d_forward(x, weight, bias, stride, padding)
     np.testing.assert_allclose(y, y1, rtol=1e-12, atol=1e-12)
@@ -41,23 +42,38 @@ def test_chunked_conv_matches_one_chunk(stride, padding, one_image_per_chunk, mo
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=name)
 
 
-def test_batch_chunks_cover_the_batch_once():
+def test_batch_chunks_cover_the_batch_once(monkeypatch):
+    monkeypatch.setenv("CNNLIB_NUM_THREADS", "1")
     chunks = F.batch_chunks(10, F.CHUNK_BYTES // 3)
     assert [(c.start, c.stop) for c in chunks] == [(0, 3), (3, 6), (6, 9), (9, 10)]
     assert F.batch_chunks(4, 10 * F.CHUNK_BYTES) == [slice(0, 1), slice(1, 2), slice(2, 3),
                                                      slice(3, 4)]
 
 
-def test_for_each_chunk_keeps_order_and_restores_blas_threads():
-    before = [lib.num_threads for lib in F._blas_libraries()]
+def test_batch_chunks_give_every_worker_a_chunk(monkeypatch):
+    monkeypatch.setenv("CNNLIB_NUM_THREADS", "4")
+    assert len(F.batch_chunks(8, 1)) == 4 or not F._blas_libraries()
+
+
+def test_for_each_chunk_keeps_order():
     chunks = [slice(i, i + 1) for i in range(20)]
     assert F.for_each_chunk(lambda c: c.start * 2, chunks) == [2 * i for i in range(20)]
-    assert [lib.num_threads for lib in F._blas_libraries()] == before
 
 
-def test_for_each_chunk_propagates_errors_and_restores_blas_threads():
-    before = [lib.num_threads for lib in F._blas_libraries()]
+def test_blas_is_single_threaded_while_workers_run_and_restored_without_them(monkeypatch):
+    libs = F._blas_libraries()
+    if not libs:
+        pytest.skip("threadpoolctl not installed: cnnlib leaves the BLAS threads alone")
+    original = list(F._state["blas_threads"])
+    monkeypatch.setenv("CNNLIB_NUM_THREADS", "2")
+    F.for_each_chunk(lambda c: None, [slice(0, 1), slice(1, 2)])
+    assert [lib.num_threads for lib in libs] == [1] * len(libs)
+    monkeypatch.setenv("CNNLIB_NUM_THREADS", "1")
+    F.for_each_chunk(lambda c: None, [slice(0, 1), slice(1, 2)])
+    assert [lib.num_threads for lib in libs] == original
 
+
+def test_for_each_chunk_propagates_errors():
     def fail_on_three(chunk):
         if chunk.start == 3:
             raise ValueError("chunk 3 is bad")
@@ -65,7 +81,14 @@ def test_for_each_chunk_propagates_errors_and_restores_blas_threads():
 
     with pytest.raises(ValueError, match="chunk 3 is bad"):
         F.for_each_chunk(fail_on_three, [slice(i, i + 1) for i in range(6)])
-    assert [lib.num_threads for lib in F._blas_libraries()] == before
+
+
+def test_bad_thread_count_is_refused(monkeypatch):
+    monkeypatch.setenv("CNNLIB_NUM_THREADS", "two")
+    if not F._blas_libraries():
+        pytest.skip("threadpoolctl not installed: the setting is not read")
+    with pytest.raises(ValueError, match=r"CNNLIB_NUM_THREADS = 'two' must be a positive"):
+        F.for_each_chunk(lambda c: None, [slice(0, 1)])
 
 
 def test_nested_for_each_chunk_runs_inside_the_worker():
