@@ -205,27 +205,28 @@ def conv2d_forward(
     """Convolution as matrix products (im2col), returning the output and a cache.
 
     x: (N, H, W, C), weight: (K, F, F, C), bias: (K,) -> y: (N, H2, W2, K) with
-    H2 = (H - F + 2P)/S + 1. The cache holds what `conv2d_backward` needs: the padded
-    input, not its im2col matrix, which is F·F times bigger and quick to rebuild.
+    H2 = (H - F + 2P)/S + 1. The cache holds what `conv2d_backward` needs: the input
+    itself (a reference, not a copy), not its im2col matrix, which is F·F times bigger
+    and quick to rebuild.
     """
     _check_conv_args(x, weight, bias)
     n, h, w, c = x.shape
     k, f = weight.shape[0], weight.shape[1]
     h2 = conv_output_size(h, f, stride, padding)
     w2 = conv_output_size(w, f, stride, padding)
-    xp = pad_hw(x, padding)
     wmat = weight.reshape(k, f * f * c).T  # (F·F·C, K): one column per filter
     y = np.empty((n, h2, w2, k), dtype=np.result_type(x, weight))
 
     def forward_chunk(chunk: slice) -> None:
-        cols = extract_windows(xp[chunk], f, stride).reshape(-1, f * f * c)  # im2col
+        # Padding and im2col of a few images: small copies that stay in the cache.
+        cols = extract_windows(pad_hw(x[chunk], padding), f, stride).reshape(-1, f * f * c)
         y_chunk = y[chunk].reshape(-1, k)  # one row per output pixel
         np.matmul(cols, wmat, out=y_chunk)
         if bias is not None:
-            y_chunk += bias  # while the chunk is still in the cache
+            y_chunk += bias
 
     for_each_chunk(forward_chunk, batch_chunks(n, h2 * w2 * f * f * c * x.itemsize))
-    return y, (xp, weight, stride, padding)
+    return y, (x, weight, stride, padding)
 
 
 def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -235,26 +236,28 @@ def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
     dbias = sum of dout, chunk by chunk. dx = dout·W scattered back onto the windows
     (col2im); for stride 1 that is itself a convolution (see `conv2d_input_grad`).
     """
-    xp, weight, stride, padding = cache
-    n, c = xp.shape[0], xp.shape[3]
+    x, weight, stride, padding = cache
+    n, c = x.shape[0], x.shape[3]
     k, f = weight.shape[0], weight.shape[1]
     h2, w2 = dout.shape[1], dout.shape[2]
 
     def param_grads(chunk: slice) -> tuple[np.ndarray, np.ndarray]:
-        cols = extract_windows(xp[chunk], f, stride).reshape(-1, f * f * c)  # rebuilt
+        cols = extract_windows(pad_hw(x[chunk], padding), f, stride).reshape(-1, f * f * c)
         dout_chunk = dout[chunk].reshape(-1, k)
-        return dout_chunk.T @ cols, dout_chunk.sum(axis=0)
+        # Column sums as a product with ones: BLAS does them ~5× faster than sum(axis=0).
+        ones = np.ones(len(dout_chunk), dtype=dout_chunk.dtype)
+        return dout_chunk.T @ cols, ones @ dout_chunk
 
-    grads = for_each_chunk(param_grads, batch_chunks(n, h2 * w2 * f * f * c * xp.itemsize))
+    grads = for_each_chunk(param_grads, batch_chunks(n, h2 * w2 * f * f * c * x.itemsize))
     dweight = sum(dw for dw, _ in grads).reshape(weight.shape)
     dbias = sum(db for _, db in grads)
-    dx = conv2d_input_grad(dout, weight, xp.shape, stride, padding)
+    dx = conv2d_input_grad(dout, weight, x.shape, stride, padding)
     return dx, dweight, dbias
 
 
-def conv2d_input_grad(dout: np.ndarray, weight: np.ndarray, xp_shape: tuple[int, ...],
+def conv2d_input_grad(dout: np.ndarray, weight: np.ndarray, x_shape: tuple[int, ...],
                       stride: int, padding: int) -> np.ndarray:
-    """dx (N, H, W, C) of a convolution whose padded input had shape xp_shape.
+    """dx (N, H, W, C) = x_shape of a convolution, from its output gradient dout.
 
     Input pixel (r, c) met filter tap (i, j) in output (r - i, c - j), so for stride 1
     dx is a convolution of dout, zero-padded by F-1-P, with each filter flipped
@@ -262,21 +265,23 @@ def conv2d_input_grad(dout: np.ndarray, weight: np.ndarray, xp_shape: tuple[int,
     forward code serves the backward pass too. Other strides scatter dout·W back onto
     the windows (col2im).
     """
-    n, hp, wp, c = xp_shape
+    n, h, w, c = x_shape
     k, f = weight.shape[0], weight.shape[1]
     if stride == 1 and padding <= f - 1:
         flipped = weight[:, ::-1, ::-1, :].transpose(3, 1, 2, 0)  # (C, F, F, K)
         return conv2d_forward(dout, flipped, None, 1, f - 1 - padding)[0]
     h2, w2 = dout.shape[1], dout.shape[2]
     wmat = weight.reshape(k, f * f * c)
-    dxp = np.empty(xp_shape, dtype=np.result_type(dout, weight))
+    dx = np.empty(x_shape, dtype=np.result_type(dout, weight))
 
     def col2im_chunk(chunk: slice) -> None:
         dcols = (dout[chunk].reshape(-1, k) @ wmat).reshape(-1, h2, w2, f, f, c)
-        dxp[chunk] = scatter_add_windows(dcols, dxp[chunk].shape, stride)
+        padded = (dcols.shape[0], h + 2 * padding, w + 2 * padding, c)
+        dx[chunk] = scatter_add_windows(dcols, padded, stride)[
+            :, padding : padding + h, padding : padding + w, :]
 
-    for_each_chunk(col2im_chunk, batch_chunks(n, h2 * w2 * f * f * c * dxp.itemsize))
-    return dxp[:, padding : hp - padding, padding : wp - padding, :] if padding else dxp
+    for_each_chunk(col2im_chunk, batch_chunks(n, h2 * w2 * f * f * c * dx.itemsize))
+    return dx
 
 
 def conv2d(
