@@ -110,7 +110,7 @@ def markdown(info, layer_rows, convs, convs1, step, step1, breakdown, peaks, mem
           f"Batch {BATCH}, float32, {THREADS} threads. Times are medians of repeats after "
           "warm-up, all contenders of a table timed in turn in one process. Ratios below 1 "
           "mean cnnlib is faster.", "",
-          "## Machine", "", table(["", ""], [[k, str(v)] for k, v in info.items()]), ""]
+          "## Machine", "", table(["", "measured on"], [[k, str(v)] for k, v in info.items()]), ""]
     if torch is None:
         md += [f"*{TORCH_MISSING}.*", ""]
 
