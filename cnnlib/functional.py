@@ -262,25 +262,32 @@ def conv2d_input_grad(dout: np.ndarray, weight: np.ndarray, x_shape: tuple[int, 
     Input pixel (r, c) met filter tap (i, j) in output (r - i, c - j), so for stride 1
     dx is a convolution of dout, zero-padded by F-1-P, with each filter flipped
     (tap (i, j) -> (F-1-i, F-1-j)) and input and output channels swapped: the fast
-    forward code serves the backward pass too. Other strides scatter dout·W back onto
-    the windows (col2im).
+    forward code serves the backward pass too. Otherwise (other strides, or so few
+    input channels that the flipped filters would make a very thin matrix product, as
+    for RGB images) col2im runs one filter tap at a time: dout times that tap's weights
+    is the gradient of a whole strided slab of the input, added in place.
     """
     n, h, w, c = x_shape
     k, f = weight.shape[0], weight.shape[1]
-    if stride == 1 and padding <= f - 1:
+    if stride == 1 and padding <= f - 1 and f * f * c >= k:
         flipped = weight[:, ::-1, ::-1, :].transpose(3, 1, 2, 0)  # (C, F, F, K)
         return conv2d_forward(dout, flipped, None, 1, f - 1 - padding)[0]
     h2, w2 = dout.shape[1], dout.shape[2]
-    wmat = weight.reshape(k, f * f * c)
     dx = np.empty(x_shape, dtype=np.result_type(dout, weight))
 
     def col2im_chunk(chunk: slice) -> None:
-        dcols = (dout[chunk].reshape(-1, k) @ wmat).reshape(-1, h2, w2, f, f, c)
-        padded = (dcols.shape[0], h + 2 * padding, w + 2 * padding, c)
-        dx[chunk] = scatter_add_windows(dcols, padded, stride)[
-            :, padding : padding + h, padding : padding + w, :]
+        dout_chunk = dout[chunk].reshape(-1, k)
+        m = dout[chunk].shape[0]
+        dxp = np.zeros((m, h + 2 * padding, w + 2 * padding, c), dtype=dx.dtype)
+        for i in range(f):
+            for j in range(f):
+                tap = (dout_chunk @ weight[:, i, j, :]).reshape(m, h2, w2, c)
+                dxp[:, i : i + stride * h2 : stride, j : j + stride * w2 : stride, :] += tap
+        dx[chunk] = dxp[:, padding : padding + h, padding : padding + w, :]
 
-    for_each_chunk(col2im_chunk, batch_chunks(n, h2 * w2 * f * f * c * dx.itemsize))
+    # Each tap reads the chunk of dout again: keep it small enough to stay in the cache.
+    per_image = f * (h2 * w2 * k + (h + 2 * padding) * (w + 2 * padding) * c) * dx.itemsize
+    for_each_chunk(col2im_chunk, batch_chunks(n, per_image))
     return dx
 
 

@@ -132,3 +132,16 @@ def test_max_pool_backward_routes_each_gradient_to_the_first_maximum(f, s):
                     i, j = divmod(first[n, ch], f)
                     expected[n, r * s + i, c * s + j, ch] += dout[n, r, c, ch]
     np.testing.assert_allclose(dx, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("padding", [0, 1, 2])
+def test_input_grad_tap_by_tap_matches_the_flipped_convolution(padding):
+    """Few input channels (F·F·C < K, as for RGB images) take the tap-by-tap col2im path."""
+    rng = np.random.default_rng(padding)
+    weight = rng.standard_normal((16, 3, 3, 1))  # F·F·C = 9 < K = 16
+    h2 = 6 + 2 * padding - 2
+    dout = rng.standard_normal((2, h2, h2, 16))
+    dx = F.conv2d_input_grad(dout, weight, (2, 6, 6, 1), stride=1, padding=padding)
+    flipped = weight[:, ::-1, ::-1, :].transpose(3, 1, 2, 0)
+    expected = F.conv2d(dout, flipped, None, stride=1, padding=2 - padding)
+    np.testing.assert_allclose(dx, expected, rtol=1e-12, atol=1e-12)
