@@ -23,16 +23,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=os.environ.get(ENV_VAR) or None,
                    help=f"folder holding cifar-10-batches-py/ (default: ${ENV_VAR})")
     p.add_argument("--batch-size", type=int, default=500, help="images per forward pass")
+    p.add_argument("--no-flip", action="store_true",
+                   help="score each image alone, even if the model was trained to average "
+                        "it with its mirror image (test_flip)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        model, _ = load_model_with_metadata(args.model)
+        model, metadata = load_model_with_metadata(args.model)
         _, _, x_test, y_test = load_cifar10(args.data)
         names = load_cifar10_label_names(args.data)
-        result = evaluate_model(model, x_test, y_test, batch_size=args.batch_size)
+        flip = bool(metadata.get("config", {}).get("test_flip", False)) and not args.no_flip
+        result = evaluate_model(model, x_test, y_test, batch_size=args.batch_size, flip=flip)
     except (ValueError, FileNotFoundError, ConnectionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -46,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<{width}}  {acc:8.1%}  {correct:>7}/{total}")
     print(f"{'all':<{width}}  {result['accuracy']:8.1%}  "
           f"{int(matrix.trace()):>7}/{result['n']}   (cross-entropy {result['loss']:.3f})")
+    if flip:
+        single = evaluate_model(model, x_test, y_test, batch_size=args.batch_size)
+        print(f"predictions average each image with its mirror image (test_flip); "
+              f"each image alone: {single['accuracy']:.1%} (--no-flip)")
     print(json.dumps({"accuracy": result["accuracy"], "n": result["n"]}))
     return 0
 

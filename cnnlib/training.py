@@ -45,15 +45,24 @@ from .serialization import atomic_savez, model_arrays, model_from_arrays, read_n
 # ----------------------------------------------------------------------------- metrics
 
 
-def predict_logits(model: Sequential, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
+def predict_logits(model: Sequential, images: np.ndarray, batch_size: int = 500,
+                   flip: bool = False) -> np.ndarray:
     """Class scores (N, K) for images (N, H, W, C), in evaluation mode, batch by batch.
 
-    The model's training/evaluation mode is restored afterwards.
+    flip: average the scores of each image and of its mirror image (test-time
+    augmentation: the network saw both during training, and the two views disagree on
+    different mistakes). The model's training/evaluation mode is restored afterwards.
     """
     was_training = getattr(model, "training", False)
     model.eval()
     try:
-        out = [model.forward(images[i:i + batch_size]) for i in range(0, len(images), batch_size)]
+        out = []
+        for i in range(0, len(images), batch_size):
+            batch = images[i:i + batch_size]
+            logits = model.forward(batch)
+            if flip:
+                logits = (logits + model.forward(batch[:, :, ::-1])) / 2
+            out.append(logits)
     finally:
         model.train(was_training)
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
@@ -66,13 +75,16 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
 
 
 def evaluate_model(model: Sequential, images: np.ndarray, labels: np.ndarray,
-                   batch_size: int = 500) -> dict:
-    """{"loss", "accuracy", "n", "predictions", "logits"} of `model` on (images, labels)."""
+                   batch_size: int = 500, flip: bool = False) -> dict:
+    """{"loss", "accuracy", "n", "predictions", "logits"} of `model` on (images, labels).
+
+    flip: score with the average of each image's and its mirror image's logits.
+    """
     labels = np.asarray(labels)
     if len(images) != len(labels) or len(labels) == 0:
         raise ValueError(f"need as many labels as images, at least one: got {len(images)} "
                          f"images and {len(labels)} labels")
-    logits = predict_logits(model, images, batch_size)
+    logits = predict_logits(model, images, batch_size, flip)
     predictions = logits.argmax(axis=1)
     return {"loss": cross_entropy(logits, labels),
             "accuracy": float((predictions == labels).mean()), "n": int(len(labels)),
@@ -107,7 +119,10 @@ class TrainConfig:
     """The training recipe. Defaults are the book's: they reach ~80 % on the 5,170-image subset.
 
     lr is the peak learning rate of the schedule; weight decay applies to conv and dense
-    weights only (not to biases or batch-norm scales).
+    weights only (not to biases or batch-norm scales). crop_padding and flip are the
+    training augmentation; test_flip makes predictions average each image's logits with
+    its mirror image's (models saved by `python -m cnnlib.train` record it, and
+    `python -m cnnlib.evaluate` follows it).
     """
 
     epochs: int = 30
@@ -120,6 +135,7 @@ class TrainConfig:
     schedule: str = "one_cycle"
     crop_padding: int = 4
     flip: bool = True
+    test_flip: bool = True
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -357,7 +373,8 @@ class Trainer:
         h.lr.append(float(self.optimizer.lr))
         h.seconds.append(seconds)
         if self.x_test is not None:
-            result = evaluate_model(self.model, self.x_test, self.y_test)
+            result = evaluate_model(self.model, self.x_test, self.y_test,
+                                    flip=self.config.test_flip)
             h.test_loss.append(result["loss"])
             h.test_acc.append(result["accuracy"])
         else:

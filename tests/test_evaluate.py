@@ -15,7 +15,12 @@ from cnnlib.data import load_cifar10
 from cnnlib.models import reference_network
 from cnnlib.normalization import channel_stats
 from cnnlib.serialization import save_model
-from cnnlib.training import confusion_matrix, evaluate_model, per_class_accuracy
+from cnnlib.training import (
+    confusion_matrix,
+    evaluate_model,
+    per_class_accuracy,
+    predict_logits,
+)
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +76,27 @@ def test_model_for_other_images_exits_2(cifar_dir, tmp_path, capsys):
     assert "Linear expects" in capsys.readouterr().err
 
 
+def test_follows_the_models_test_flip_unless_told_not_to(cifar_dir, tmp_path, capsys):
+    x_train = load_cifar10(cifar_dir)[0]
+    model = reference_network(1, widths=(4, 8), hidden=8, mean=channel_stats(x_train)[0],
+                              std=channel_stats(x_train)[1])
+    model.layers[-1].params["weight"][:] = np.random.default_rng(0).normal(size=(8, 10))
+    path = tmp_path / "m.npz"
+    save_model(path, model, {"config": {"test_flip": True}})
+    _, _, x_test, y_test = load_cifar10(cifar_dir)
+    flipped = evaluate_model(model, x_test, y_test, flip=True)["accuracy"]
+    alone = evaluate_model(model, x_test, y_test)["accuracy"]
+
+    assert evaluate_cli.main(["--model", str(path), "--data", str(cifar_dir)]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert json.loads(out[-1])["accuracy"] == pytest.approx(flipped)
+    assert f"each image alone: {alone:.1%}" in out[-2]
+
+    assert evaluate_cli.main(["--model", str(path), "--data", str(cifar_dir), "--no-flip"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert json.loads(out[-1])["accuracy"] == pytest.approx(alone)
+
+
 def test_python_dash_m_entry_point(cifar_dir, model_file):
     proc = subprocess.run([sys.executable, "-m", "cnnlib.evaluate", "--model", str(model_file),
                            "--data", str(cifar_dir)], capture_output=True, text=True, timeout=120)
@@ -95,3 +121,13 @@ def test_per_class_accuracy_of_an_absent_class_is_nan():
 def test_confusion_matrix_rejects_out_of_range_labels():
     with pytest.raises(ValueError, match=r"must lie in \[0, 3\)"):
         confusion_matrix(np.array([0, 3]), np.array([0, 1]), 3)
+
+
+def test_flip_averages_the_logits_of_image_and_mirror_image(model_file):
+    from cnnlib.serialization import load_model
+    model = load_model(model_file)
+    model.layers[-1].params["weight"][:] = np.random.default_rng(0).normal(size=(8, 10))
+    images = np.random.default_rng(1).integers(0, 256, (7, 32, 32, 3), dtype=np.uint8)
+    expected = (model.forward(images) + model.forward(images[:, :, ::-1])) / 2
+    np.testing.assert_allclose(predict_logits(model, images, batch_size=3, flip=True),
+                               expected, rtol=1e-5, atol=1e-6)

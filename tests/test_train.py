@@ -288,7 +288,7 @@ def test_cli_trains_and_writes_a_loadable_model(cifar_dir, tmp_path, capsys, nar
     assert code == 0, err
     model, meta = load_model_with_metadata(out)
     assert meta["class_names"] == NAMES and meta["train_images"] == 48
-    assert meta["config"]["epochs"] == 1
+    assert meta["config"]["epochs"] == 1 and meta["config"]["test_flip"] is True
     assert (tmp_path / "model.ckpt.npz").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "model.ckpt.npz", "model.npz"]
     std = model.layers[0].buffers["std"]
