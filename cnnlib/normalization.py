@@ -141,57 +141,64 @@ class _BatchNorm:
         dtype = _float_dtype(x)
         gamma = self.params["weight"].astype(dtype, copy=False)
         beta = self.params["bias"].astype(dtype, copy=False)
-        if not self.training:
-            var = self.buffers["running_var"].astype(dtype)
-            inv_std = 1.0 / np.sqrt(var + dtype.type(self.eps))
-            scale = gamma * inv_std
-            shift = beta - self.buffers["running_mean"].astype(dtype) * scale
-            self._x, self._inv_std = x, inv_std  # a reference, no copy: eval must stay cheap
-            y = x * scale
-            y += shift
-            return y
         m = x.size // self.num_features  # M = N·H·W values per channel
-        if m < 2:
+        if not self.training:
+            mean = self.buffers["running_mean"].astype(dtype)
+            var = self.buffers["running_var"].astype(dtype)
+        elif m < 2:
             raise ValueError(f"{name} in training mode needs more than one value per channel "
                              f"to estimate a variance, got input shape {x.shape}")
-        mean = _channel_sum(x) / dtype.type(m)
-        xhat = x - mean  # centred for now; normalised in place below
-        var = _channel_sum(np.square(xhat)) / dtype.type(m)
+        else:
+            flat = x.reshape(m, self.num_features)
+            # Mean and mean square in one read each (no centred copy of x):
+            # σ² = E[x²] − μ², unless μ is so large next to σ that the difference would
+            # cancel most digits; then the variance is taken of the centred values.
+            mean = _channel_sum(x) / dtype.type(m)
+            var = np.einsum("mc,mc->c", flat, flat) / dtype.type(m) - mean * mean
+            if np.any(mean * mean > 100 * var):
+                x = x - mean
+                var = np.einsum("mc,mc->c", x.reshape(m, -1), x.reshape(m, -1)) / dtype.type(m)
+                mean, batch_mean = np.zeros_like(mean), mean
+            else:
+                batch_mean = mean
+            var = np.maximum(var, 0)
+            # Running statistics for evaluation; the variance is the unbiased estimate.
+            mom = self.momentum
+            rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
+            rm *= 1 - mom
+            rm += (mom * batch_mean).astype(rm.dtype)
+            rv *= 1 - mom
+            rv += (mom * var * (m / (m - 1))).astype(rv.dtype)
         inv_std = 1.0 / np.sqrt(var + dtype.type(self.eps))
-        xhat *= inv_std
-        self._xhat, self._inv_std, self._m = xhat, inv_std, m
-        # Running statistics for evaluation; the variance is the unbiased estimate (M-1).
-        mom = self.momentum
-        rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
-        rm *= 1 - mom
-        rm += (mom * mean).astype(rm.dtype)
-        rv *= 1 - mom
-        rv += (mom * var * (m / (m - 1))).astype(rv.dtype)
-        y = xhat * gamma
-        y += beta
+        # x̂ = (x − μ)/σ is never stored: y = γx̂ + β = x·scale + shift, and backward
+        # recomputes what it needs from x, μ and 1/σ. x is kept by reference, not copied.
+        self._x, self._mean, self._inv_std, self._m = x, mean, inv_std, m
+        scale = gamma * inv_std
+        y = x * scale
+        y += beta - mean * scale
         return y
 
     __call__ = forward
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """dx = γ/(σ·M) · (M·dy − Σdy − x̂·Σ(dy·x̂)): the batch statistics depend on x too."""
-        if self.training:
-            xhat, inv_std, m = self._xhat, self._inv_std, self._m
-        else:  # fixed statistics: x̂ = (x − running_mean)/σ does not depend on the batch
-            xhat = (self._x - self.buffers["running_mean"].astype(dout.dtype)) * self._inv_std
-            inv_std = self._inv_std
+        x, mean, inv_std, m = self._x, self._mean, self._inv_std, self._m
+        c = self.num_features
         dbeta = _channel_sum(dout)
-        dout_xhat = dout * xhat
-        dgamma = _channel_sum(dout_xhat)
+        # Σ dy·x̂ = (Σ dy·x − μ·Σ dy)/σ: one read of dy and x, no x̂ array.
+        dgamma = inv_std * (np.einsum("mc,mc->c", dout.reshape(m, c), x.reshape(m, c))
+                            - mean * dbeta)
         self.grads = {"weight": dgamma.astype(self.params["weight"].dtype, copy=False),
                       "bias": dbeta.astype(self.params["bias"].dtype, copy=False)}
         k = self.params["weight"].astype(dout.dtype, copy=False) * inv_std  # γ/σ, (C,)
-        if not self.training:
+        if not self.training:  # fixed statistics: y is just x·scale + shift
             return dout * k
-        # dx = k·dy − (k·Σ(dy·x̂)/M)·x̂ − k·Σdy/M, reusing dout_xhat's memory for the middle term.
+        # dx = k·dy − (k·Σ(dy·x̂)/M)·x̂ − k·Σdy/M with x̂ = (x − μ)/σ, rearranged as
+        # k·dy − a·x + b: two per-channel vectors, three passes over the values.
+        a = k * dgamma * inv_std / m
         dx = dout * k
-        dx -= np.multiply(xhat, k * dgamma / m, out=dout_xhat)
-        dx -= k * dbeta / m
+        dx -= x * a
+        dx += a * mean - k * dbeta / m
         return dx
 
     def __repr__(self) -> str:

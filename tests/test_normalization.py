@@ -193,3 +193,14 @@ def test_batchnorm2d_matches_torch_in_both_modes():
     x = rng.standard_normal((2, 4, 4, c)).astype(np.float32)
     yt = theirs(torch.tensor(x.transpose(0, 3, 1, 2).copy())).detach().numpy()
     np.testing.assert_allclose(ours.forward(x), yt.transpose(0, 2, 3, 1), atol=1e-5)
+
+
+def test_batchnorm_stays_exact_when_the_mean_dwarfs_the_spread():
+    # float32 E[x²] − μ² would cancel every digit here; the layer centres first instead.
+    x = np.random.default_rng(10).normal(1000.0, 0.5, (8, 4, 4, 3)).astype(np.float32)
+    layer = BatchNorm2D(3)
+    y = layer.forward(x)
+    np.testing.assert_allclose(y.reshape(-1, 3).std(axis=0), 1, rtol=1e-3)
+    np.testing.assert_allclose(layer.buffers["running_mean"], 100.0, rtol=1e-3)
+    x64 = x.astype(np.float64)
+    assert gradcheck(random_bn(BatchNorm2D, 3), x64) < TOL
