@@ -385,10 +385,10 @@ class Trainer:
         self.step = 0
         self._sums = [0.0, 0, 0, 0.0]
         if verbose:
-            test = (f", test loss {h.test_loss[-1]:.3f}, test accuracy {h.test_acc[-1]:.3f}"
+            test = (f" | test loss {h.test_loss[-1]:.3f} acc {h.test_acc[-1]:.3f}"
                     if self.x_test is not None else "")
-            print(f"epoch {self.epoch:>3}/{self.config.epochs}: train loss {h.train_loss[-1]:.3f}, "
-                  f"train accuracy {h.train_acc[-1]:.3f}{test} ({seconds:.1f} s)", flush=True)
+            print(f"epoch {self.epoch:>3}/{self.config.epochs}: train loss {h.train_loss[-1]:.3f} "
+                  f"acc {h.train_acc[-1]:.3f}{test} ({seconds:.1f} s)", flush=True)
 
     # --------------------------------------------------------------- checkpoints
     def state(self) -> dict:

@@ -140,6 +140,7 @@ def test_verbose_prints_one_line_per_epoch(capsys):
     tiny_trainer(epochs=2).fit(progress=False, verbose=True)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and lines[1].startswith("epoch   2/2: train loss")
+    assert "| test loss" in lines[1] and len(lines[1]) < 80
 
 
 def test_batchnorm_scales_are_not_weight_decayed():
