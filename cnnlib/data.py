@@ -12,6 +12,15 @@ Where the data comes from, first match wins:
 official archive (checksummed, with a progress bar) into a user cache.
 Either folder may hold `cifar-10-batches-py/` or be that folder itself.
 
+Which images: `subset="full"` is every image of the five official training batches and
+of `test_batch` (50,000 + 10,000 in the official archive); `subset="book"` is the book's
+named subset, the first 1,102 images of `data_batch_1`, the first 1,017 of each of
+`data_batch_2` ... `_5` and the first 500 of `test_batch` (5,170 + 500). A folder that
+already holds only those images gives the same arrays for both, so every reader trains
+and scores on the same images whether they downloaded the archive or were handed the
+book's copy. Both subsets need all six official files: a folder missing one (a half-
+extracted archive) is an error, not a smaller data set.
+
 Safety: `pickle` can run arbitrary code while loading, so this module unpickles only
 the CIFAR-10 batch files, and through `_BatchUnpickler`, which refuses every global
 except the few NumPy needs to rebuild an array. A tampered file then fails with a
@@ -23,8 +32,8 @@ from __future__ import annotations
 import codecs
 import os
 import pickle
-import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -46,12 +55,22 @@ CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 ENV_VAR = "CNNLIB_DATA"
 BATCHES_DIR = "cifar-10-batches-py"
-IMAGE_SHAPE = (32, 32, 3)  # height, width, channels (channels-last)
+SUBSETS: tuple[str, ...] = ("full", "book")
+# The book's subset: how many leading images of each official file it takes.
+BOOK_SUBSET: dict[str, int] = {
+    "data_batch_1": 1102,
+    "data_batch_2": 1017,
+    "data_batch_3": 1017,
+    "data_batch_4": 1017,
+    "data_batch_5": 1017,
+    "test_batch": 500,
+}
+TRAIN_FILES: tuple[str, ...] = tuple(f"data_batch_{k}" for k in range(1, 6))
+TEST_FILE = "test_batch"
 
 _PIXELS = 32 * 32 * 3  # values in one row of b"data"
 _ARCHIVE = "cifar-10-python.tar.gz"
 _EXTRACTED = "cifar-10-python"  # folder in the cache that holds cifar-10-batches-py/
-_TRAIN_FILE = re.compile(r"data_batch_(\d+)")
 
 
 # --------------------------------------------------------------------------- unpickling
@@ -218,12 +237,33 @@ def rows_to_images(rows: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rows.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
 
 
-def _load_split(files: list[Path]) -> tuple[np.ndarray, np.ndarray]:
-    """Batch files -> (images uint8 (N, 32, 32, 3), labels int64 (N,)), in file order."""
+def _load_split(files: list[Path], subset: str) -> tuple[np.ndarray, np.ndarray]:
+    """Batch files -> (images uint8 (N, 32, 32, 3), labels int64 (N,)), in file order.
+
+    With subset="book", each file gives only its leading BOOK_SUBSET[name] images.
+    """
     batches = [_read_batch(f) for f in files]
+    if subset == "book":
+        batches = [_book_part(f, rows, labels) for f, (rows, labels) in zip(files, batches,
+                                                                             strict=True)]
     rows = np.concatenate([rows for rows, _ in batches])
     labels = np.concatenate([labels for _, labels in batches])
     return rows_to_images(rows), labels
+
+
+def _book_part(
+    file: Path, rows: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The leading images of one file that belong to the book's subset."""
+    n = BOOK_SUBSET[file.name]
+    if len(rows) < n:
+        raise ValueError(
+            f"{file} holds {len(rows)} images, but the book's subset takes its first {n}: "
+            "this folder is neither the official CIFAR-10 data set nor the book's copy of "
+            "it. Fix: point at the official cifar-10-batches-py/ folder (or the book's "
+            "copy), or load it with subset='full' to use whatever it holds"
+        )
+    return rows[:n], labels[:n]
 
 
 # ------------------------------------------------------------------- finding the folder
@@ -257,7 +297,7 @@ def _batches_dir(folder: Path, source: str) -> Path:
         )
     if (folder / BATCHES_DIR).is_dir():
         return folder / BATCHES_DIR
-    if _train_files(folder) or (folder / "test_batch").exists():
+    if any((folder / name).exists() for name in (*TRAIN_FILES, TEST_FILE)):
         return folder
     raise FileNotFoundError(
         f"CIFAR-10 folder {folder} (from {source}) holds neither {BATCHES_DIR}/ nor "
@@ -265,10 +305,17 @@ def _batches_dir(folder: Path, source: str) -> Path:
     )
 
 
-def _train_files(folder: Path) -> list[Path]:
-    """data_batch_<k> files in numeric order of k (so data_batch_10 follows _9)."""
-    found = [(int(m[1]), p) for p in folder.iterdir() if (m := _TRAIN_FILE.fullmatch(p.name))]
-    return [p for _, p in sorted(found)]
+def _official_files(folder: Path) -> tuple[list[Path], Path]:
+    """(data_batch_1 ... _5, test_batch) in `folder`; a missing one is an error naming it."""
+    missing = [name for name in (*TRAIN_FILES, TEST_FILE) if not (folder / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"CIFAR-10 folder {folder} lacks {', '.join(missing)}; it holds "
+            f"{sorted(p.name for p in folder.iterdir())}. Every official file must be "
+            "there: a folder missing one is a damaged copy (a half-extracted archive?), "
+            f"not a smaller data set. {_how_to_get_data()}"
+        )
+    return [folder / name for name in TRAIN_FILES], folder / TEST_FILE
 
 
 def _given_folder(path: str | os.PathLike[str] | None) -> Path | None:
@@ -282,6 +329,24 @@ def _given_folder(path: str | os.PathLike[str] | None) -> Path | None:
 
 
 # ------------------------------------------------------------------------- downloading
+
+
+def _announce_download(cache: Path, subset: str | None) -> None:
+    """Tell the reader what is about to happen, before the first byte is fetched."""
+    lines = [
+        f"CIFAR-10 was not found (no path= and no {ENV_VAR}), so cnnlib downloads the "
+        f"official archive once: {CIFAR10_URL} (about 163 MB) into {cache}.",
+        f"It checks the MD5 ({CIFAR10_MD5}) before unpacking (about 178 MB) and keeps "
+        "nothing if the check or the transfer fails. A progress bar follows.",
+    ]
+    if subset == "book":
+        lines.append(
+            "The book then uses its named subset of it, the same 5,170 training and 500 "
+            "test images for every reader (subset='book')."
+        )
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
 
 
 def _extract_atomically(archive: str, action: str, pup: object) -> str:
@@ -308,7 +373,9 @@ def _extract_atomically(archive: str, action: str, pup: object) -> str:
     return str(final)
 
 
-def download_cifar10(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+def download_cifar10(
+    cache_dir: str | os.PathLike[str] | None = None, announce_subset: str | None = None
+) -> Path:
     """Download and unpack the official archive once; return its cifar-10-batches-py/.
 
     The archive (~163 MB) goes to `cache_dir` (default: `default_cache_dir()`), is
@@ -324,6 +391,7 @@ def download_cifar10(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     batches = cache / _EXTRACTED / BATCHES_DIR
     if batches.is_dir():  # only a complete extraction is ever renamed to this name
         return batches
+    _announce_download(cache, announce_subset)
     try:
         pooch.retrieve(
             CIFAR10_URL,
@@ -360,8 +428,19 @@ def download_cifar10(cache_dir: str | os.PathLike[str] | None = None) -> Path:
 # ---------------------------------------------------------------------- the public API
 
 
+def _check_subset(subset: object) -> str:
+    if subset not in SUBSETS:
+        raise ValueError(
+            f"subset={subset!r} is not a CIFAR-10 subset; the rule: one of "
+            f"{', '.join(map(repr, SUBSETS))} ('book': the book's 5,170 + 500 images, "
+            "'full': every image of the official files)"
+        )
+    return str(subset)
+
+
 def load_cifar10(
     path: str | os.PathLike[str] | None = None,
+    subset: str = "full",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load CIFAR-10 as (x_train, y_train, x_test, y_test).
 
@@ -372,27 +451,23 @@ def load_cifar10(
 
     `path` (else the environment variable CNNLIB_DATA) is a folder that holds
     `cifar-10-batches-py/` or is that folder. With neither, the official archive is
-    downloaded into a user cache (see `download_cifar10`). The training set is every
-    `data_batch_<k>` present, in order of k; the test set is `test_batch`.
+    downloaded into a user cache (see `download_cifar10`). The training set comes from
+    `data_batch_1` ... `data_batch_5` in that order, the test set from `test_batch`.
 
-    Raises FileNotFoundError when the folder or a required file is missing, ValueError
-    when a file is corrupt or breaks the format; both messages name the file and the fix.
+    subset: "full" (default) takes every image of those files: 50,000 + 10,000 from the
+    official archive. "book" takes the book's subset, the leading 1,102 / 1,017 / 1,017 /
+    1,017 / 1,017 training images of the five batches and the first 500 test images
+    (5,170 + 500); on a folder that holds exactly those images both give the same arrays.
+
+    Raises FileNotFoundError when the folder or one of the six official files is
+    missing, ValueError for an unknown subset, a file too small for the book's subset, or
+    a file that is corrupt or breaks the format; every message names the file and the fix.
     """
-    folder = _given_folder(path) or download_cifar10()
-    train_files = _train_files(folder)
-    if not train_files:
-        raise FileNotFoundError(
-            f"CIFAR-10 folder {folder} has no data_batch_* files (the training set). "
-            f"{_how_to_get_data()}"
-        )
-    test_file = folder / "test_batch"
-    if not test_file.is_file():
-        raise FileNotFoundError(
-            f"CIFAR-10 folder {folder} has no test_batch file (the test set); "
-            f"it holds {sorted(p.name for p in folder.iterdir())}. {_how_to_get_data()}"
-        )
-    x_train, y_train = _load_split(train_files)
-    x_test, y_test = _load_split([test_file])
+    subset = _check_subset(subset)
+    folder = _given_folder(path) or download_cifar10(announce_subset=subset)
+    train_files, test_file = _official_files(folder)
+    x_train, y_train = _load_split(train_files, subset)
+    x_test, y_test = _load_split([test_file], subset)
     return x_train, y_train, x_test, y_test
 
 

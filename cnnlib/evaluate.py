@@ -1,7 +1,9 @@
 """Score a saved model on CIFAR-10's test_batch: `python -m cnnlib.evaluate --model M --data DIR`.
 
-Prints the accuracy of every class, then, as its last line, one JSON object:
-{"accuracy": 0.812, "n": 500}. Exit status 2 if the model or the data cannot be read.
+Scores every image of DIR's test_batch (`--subset book`: the book's first 500). Prints
+the accuracy of every class, then, as its last line, one JSON object:
+{"accuracy": 0.812, "n": 500}, n being the number of test images scored. Exit status 2
+if the model or the data cannot be read.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import json
 import os
 import sys
 
-from .data import ENV_VAR, load_cifar10, load_cifar10_label_names
+from .cli_checks import check_readable_file
+from .data import ENV_VAR, SUBSETS, load_cifar10, load_cifar10_label_names
 from .serialization import load_model_with_metadata
 from .training import confusion_matrix, evaluate_model, per_class_accuracy
 
@@ -22,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model file written by python -m cnnlib.train")
     p.add_argument("--data", default=os.environ.get(ENV_VAR) or None,
                    help=f"folder holding cifar-10-batches-py/ (default: ${ENV_VAR})")
+    p.add_argument("--subset", choices=SUBSETS, default="full",
+                   help="which test images of DIR: 'full' all of test_batch (default), "
+                        "'book' the book's first 500")
     p.add_argument("--batch-size", type=int, default=500, help="images per forward pass")
     p.add_argument("--no-flip", action="store_true",
                    help="score each image alone, even if the model was trained to average "
@@ -32,8 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        model, metadata = load_model_with_metadata(args.model)
-        _, _, x_test, y_test = load_cifar10(args.data)
+        if args.batch_size < 1:
+            raise ValueError(f"--batch-size {args.batch_size} must be at least 1")
+        model, metadata = load_model_with_metadata(check_readable_file(args.model, "--model"))
+        _, _, x_test, y_test = load_cifar10(args.data, subset=args.subset)
         names = load_cifar10_label_names(args.data)
         flip = bool(metadata.get("config", {}).get("test_flip", False)) and not args.no_flip
         result = evaluate_model(model, x_test, y_test, batch_size=args.batch_size, flip=flip)
@@ -44,10 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     matrix = confusion_matrix(y_test, result["predictions"], k)
     width = max(len(name) for name in names)
     print(f"{'class':<{width}}  accuracy  correct/total")
-    for name, acc, row in zip(names, per_class_accuracy(matrix), matrix, strict=False):
-        total = int(row.sum())
-        correct = int(row[names.index(name)])
-        print(f"{name:<{width}}  {acc:8.1%}  {correct:>7}/{total}")
+    for k, (acc, row) in enumerate(zip(per_class_accuracy(matrix), matrix, strict=True)):
+        name = names[k] if k < len(names) else f"class {k}"
+        print(f"{name:<{width}}  {acc:8.1%}  {int(row[k]):>7}/{int(row.sum())}")
     print(f"{'all':<{width}}  {result['accuracy']:8.1%}  "
           f"{int(matrix.trace()):>7}/{result['n']}   (cross-entropy {result['loss']:.3f})")
     if flip:

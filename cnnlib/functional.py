@@ -127,7 +127,15 @@ def for_each_chunk(fn: Callable[[slice], object], chunks: list[slice]) -> list:
     _blas_single_threaded(workers > 1)
     if workers < 2 or len(chunks) < 2 or getattr(_worker_flag, "set", False):
         return [fn(chunk) for chunk in chunks]  # nested calls run inside their worker
-    return list(_worker_pool(workers).map(fn, chunks))
+    # np.errstate is per thread: run each chunk under the caller's floating-point error
+    # settings, so a caller that silences overflow (a diverging run) silences it here too.
+    errors = np.geterr()
+
+    def fn_with_callers_errstate(chunk: slice) -> object:
+        with np.errstate(**errors):
+            return fn(chunk)
+
+    return list(_worker_pool(workers).map(fn_with_callers_errstate, chunks))
 
 
 # cnnlib's only global state: its worker threads (made on first use) and the BLAS

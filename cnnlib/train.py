@@ -2,7 +2,8 @@
 
     python -m cnnlib.train --data DIR [--epochs N] [--seed S] --out model.npz
 
-Trains on DIR's data_batch_* files only (never on test_batch) with the recipe of
+Trains on every image of DIR's five data_batch_* files (never on test_batch; `--subset
+book` takes the book's 5,170 images instead, `--limit N` the first N) with the recipe of
 `cnnlib.training.TrainConfig`, shows a progress bar per epoch, writes a checkpoint
 atomically after every epoch, and finally the model file (architecture, weights, batch-
 norm statistics, input normalisation) for `python -m cnnlib.evaluate`.
@@ -21,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import ENV_VAR, load_cifar10, load_cifar10_label_names
+from .cli_checks import check_readable_file, check_writable_file
+from .data import ENV_VAR, SUBSETS, load_cifar10, load_cifar10_label_names
 from .models import reference_network
 from .normalization import channel_stats
 from .schedules import SCHEDULES
@@ -53,8 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices = sorted(SCHEDULES) if name == "schedule" else None
         p.add_argument(flag, type=typ, default=None, choices=choices,
                        help=f"{text} (default: {getattr(defaults, name)})")
-    p.add_argument("--subset", type=int, default=None,
-                   help="train on the first N training images only (quick runs)")
+    p.add_argument("--subset", choices=SUBSETS, default="full",
+                   help="which images of DIR: 'full' every image of its training batches "
+                        "(default), 'book' the book's 5,170")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="train on the first N of those images only (quick runs)")
     p.add_argument("--checkpoint", default=None,
                    help="checkpoint file, rewritten after every epoch "
                         "(default: OUT with .ckpt.npz, e.g. model.ckpt.npz)")
@@ -77,17 +82,27 @@ def _recipe(args: argparse.Namespace) -> dict:
 
 
 def _prepare(args: argparse.Namespace) -> tuple[Trainer, list[str], Path, Path]:
-    """Load data and build (or resume) the trainer; raises ValueError/FileNotFoundError."""
-    x_train, y_train, x_test, y_test = load_cifar10(args.data)
-    if args.subset is not None:
-        if not 1 <= args.subset <= len(y_train):
-            raise ValueError(f"--subset {args.subset} must lie in 1..{len(y_train)} "
+    """Load data and build (or resume) the trainer; raises ValueError/FileNotFoundError.
+
+    Everything that can be checked without the data is checked first, so a typo fails
+    in a second, not after loading 50,000 images or training an epoch.
+    """
+    out = check_writable_file(args.out, "--out")
+    ckpt = check_writable_file(args.checkpoint or default_checkpoint(out), "--checkpoint")
+    if args.resume:
+        check_readable_file(args.resume, "--resume")
+    else:
+        TrainConfig(**_recipe(args))  # validates the recipe before any data is read
+    if args.limit is not None and args.limit < 1:
+        raise ValueError(f"--limit {args.limit} must be at least 1 (a number of images)")
+    x_train, y_train, x_test, y_test = load_cifar10(args.data, subset=args.subset)
+    if args.limit is not None:
+        if args.limit > len(y_train):
+            raise ValueError(f"--limit {args.limit} must lie in 1..{len(y_train)} "
                              "(the number of training images)")
-        x_train, y_train = x_train[:args.subset], y_train[:args.subset]
+        x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     names = load_cifar10_label_names(args.data)
     test = {"x_test": x_test, "y_test": y_test} if args.monitor_test else {}
-    out = Path(args.out)
-    ckpt = Path(args.checkpoint) if args.checkpoint else default_checkpoint(out)
     if args.resume:
         trainer = Trainer.from_checkpoint(args.resume, x_train, y_train, **test)
         saved = trainer.config.to_dict()

@@ -275,16 +275,21 @@ class Trainer:
         lr = self.schedule(self.global_step)
         batch = augment(images, self.aug_rng, c.crop_padding, c.flip) if (
             c.crop_padding or c.flip) else images
-        logits = self.model.forward(batch)
-        if not np.all(np.isfinite(logits)):
-            self._diverged(math.nan, lr)
-        _, dlogits = softmax_cross_entropy(logits, labels, c.label_smoothing)
-        loss = cross_entropy(logits, labels)
-        if not math.isfinite(loss):
-            self._diverged(loss, lr)
-        self.model.backward(dlogits)
-        self.optimizer.lr = lr
-        self.optimizer.step()
+        # A diverging run overflows somewhere inside the network before the loss turns
+        # inf/NaN. That is caught just below and reported in one clear message, so NumPy's
+        # own overflow warnings would only be noise in the reader's terminal.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            logits = self.model.forward(batch)
+            if not np.all(np.isfinite(logits)):
+                self._diverged(math.nan, lr)
+            _, dlogits = softmax_cross_entropy(logits, labels, c.label_smoothing)
+            # the smoothed loss drives the gradient; the plain one is what gets reported
+            loss = cross_entropy(logits, labels)
+            if not math.isfinite(loss):
+                self._diverged(loss, lr)
+            self.model.backward(dlogits)
+            self.optimizer.lr = lr
+            self.optimizer.step()
         return loss, int((logits.argmax(axis=1) == labels).sum())
 
     def _diverged(self, loss: float, lr: float) -> None:

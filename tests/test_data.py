@@ -83,7 +83,8 @@ def _random_split(rng: np.random.Generator, n: int) -> tuple[np.ndarray, list[in
 
 
 def _make_cifar(
-    root: Path, train_sizes: tuple[int, ...] = (3, 2), n_test: int = 2, style: str = "py2"
+    root: Path, train_sizes: tuple[int, ...] = (3, 2, 1, 1, 2), n_test: int = 2,
+    style: str = "py2",
 ) -> dict[str, np.ndarray]:
     """Write root/cifar-10-batches-py/ with fake batches; return the expected rows/labels."""
     folder = root / "cifar-10-batches-py"
@@ -159,7 +160,7 @@ def test_rows_to_images_puts_each_plane_value_at_row_col_channel() -> None:
 
 
 def test_load_matches_plain_loop_reference(tmp_path: Path) -> None:
-    expected = _make_cifar(tmp_path, train_sizes=(2, 1), n_test=2)
+    expected = _make_cifar(tmp_path, train_sizes=(2, 1, 1, 1, 1), n_test=2)
     x_train, y_train, x_test, y_test = load_cifar10(tmp_path)
     np.testing.assert_array_equal(x_train, _loop_images(expected["train_rows"]))
     np.testing.assert_array_equal(x_test, _loop_images(expected["test_rows"]))
@@ -168,11 +169,11 @@ def test_load_matches_plain_loop_reference(tmp_path: Path) -> None:
 
 
 def test_load_returns_uint8_channels_last_images_and_int64_labels(tmp_path: Path) -> None:
-    _make_cifar(tmp_path, train_sizes=(3, 2), n_test=4)
+    _make_cifar(tmp_path, train_sizes=(3, 2, 1, 1, 1), n_test=4)
     x_train, y_train, x_test, y_test = load_cifar10(tmp_path)
-    assert (x_train.shape, x_train.dtype) == ((5, 32, 32, 3), np.uint8)
+    assert (x_train.shape, x_train.dtype) == ((8, 32, 32, 3), np.uint8)
     assert (x_test.shape, x_test.dtype) == ((4, 32, 32, 3), np.uint8)
-    assert (y_train.shape, y_train.dtype) == ((5,), np.int64)
+    assert (y_train.shape, y_train.dtype) == ((8,), np.int64)
     assert (y_test.shape, y_test.dtype) == ((4,), np.int64)
     assert x_train.flags.c_contiguous and x_test.flags.c_contiguous
 
@@ -187,23 +188,108 @@ def test_loads_python2_and_python3_pickles_without_warnings(tmp_path: Path, styl
     np.testing.assert_array_equal(y_train, expected["train_labels"])
 
 
-@pytest.mark.parametrize("n_batches", [1, 2, 5])
-def test_reads_every_train_batch_present(tmp_path: Path, n_batches: int) -> None:
-    _make_cifar(tmp_path, train_sizes=tuple(range(1, n_batches + 1)))
-    x_train, y_train, _, _ = load_cifar10(tmp_path)
-    assert len(x_train) == len(y_train) == sum(range(1, n_batches + 1))
-
-
-def test_train_batches_are_read_in_numeric_order(tmp_path: Path) -> None:
+def test_full_reads_the_five_train_batches_in_order_and_ignores_other_files(
+    tmp_path: Path,
+) -> None:
     folder = _batches(tmp_path)
-    for k in (1, 2):
-        (folder / f"data_batch_{k}").unlink()
-    for k in (10, 2, 1):  # written out of order; data_batch_10 must come last
-        _write(folder / f"data_batch_{k}", _batch(np.full((1, 3072), k, np.uint8), [k % 10]))
-    (folder / "data_batch_1.bak").write_bytes(b"ignored: not a data_batch_<k> name")
-    x_train, y_train, _, _ = load_cifar10(tmp_path)
-    assert y_train.tolist() == [1, 2, 0]
-    assert x_train[:, 0, 0, 0].tolist() == [1, 2, 10]
+    for k in (5, 3, 1, 4, 2):  # written out of order
+        _write(folder / f"data_batch_{k}", _batch(np.full((1, 3072), k, np.uint8), [k]))
+    _write(folder / "data_batch_6", _batch(np.full((1, 3072), 6, np.uint8), [6]))
+    (folder / "data_batch_1.bak").write_bytes(b"ignored: not an official file name")
+    x_train, y_train, _, _ = load_cifar10(tmp_path, subset="full")
+    assert y_train.tolist() == [1, 2, 3, 4, 5]
+    assert x_train[:, 0, 0, 0].tolist() == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("missing", ["data_batch_1", "data_batch_5", "test_batch"])
+@pytest.mark.parametrize("subset", ["full", "book"])
+def test_a_missing_official_file_is_an_error_naming_it(
+    tmp_path: Path, missing: str, subset: str
+) -> None:
+    (_batches(tmp_path) / missing).unlink()
+    with pytest.raises(FileNotFoundError, match=rf"lacks {missing}; .*damaged copy"):
+        load_cifar10(tmp_path, subset=subset)
+
+
+# ------------------------------------------------------------------- the book's subset
+
+# The shared copy's sizes; the fake official folder has more images after them.
+_BOOK_SIZES = (1102, 1017, 1017, 1017, 1017)
+
+
+def _official_folder_around_book_copy(root: Path) -> tuple[Path, dict[str, np.ndarray]]:
+    """A full-size-like official folder whose leading images are a 'book copy'.
+
+    The book copy (root/book) has exactly the book's counts; the official folder
+    (root/official) has the same images first, then different ones, in every file.
+    """
+    rng = np.random.default_rng(7)
+    book = root / "book" / "cifar-10-batches-py"
+    official = root / "official" / "cifar-10-batches-py"
+    book.mkdir(parents=True)
+    official.mkdir(parents=True)
+    expected: dict[str, list] = {"train_rows": [], "train_labels": []}
+    names = [*(f"data_batch_{k}" for k in range(1, 6)), "test_batch"]
+    for name, n in zip(names, (*_BOOK_SIZES, 500), strict=True):
+        rows, labels = _random_split(rng, n)
+        extra_rows, extra_labels = _random_split(rng, 40)
+        _write(book / name, _batch(rows, labels))
+        _write(official / name, _batch(np.concatenate([rows, extra_rows]), labels + extra_labels))
+        if name == "test_batch":
+            expected["test_rows"], expected["test_labels"] = rows, np.array(labels)
+        else:
+            expected["train_rows"].append(rows)
+            expected["train_labels"] += labels
+    expected["train_rows"] = np.concatenate(expected["train_rows"])
+    expected["train_labels"] = np.array(expected["train_labels"])
+    return root, expected
+
+
+@pytest.fixture(scope="module")
+def book_and_official(tmp_path_factory: pytest.TempPathFactory):
+    return _official_folder_around_book_copy(tmp_path_factory.mktemp("cifar"))
+
+
+def test_book_subset_of_an_official_folder_is_exactly_the_book_images(book_and_official) -> None:
+    root, expected = book_and_official
+    x_train, y_train, x_test, y_test = load_cifar10(root / "official", subset="book")
+    assert (len(x_train), len(x_test)) == (5170, 500)
+    np.testing.assert_array_equal(x_train, rows_to_images(expected["train_rows"]))
+    np.testing.assert_array_equal(y_train, expected["train_labels"])
+    np.testing.assert_array_equal(x_test, rows_to_images(expected["test_rows"]))
+    np.testing.assert_array_equal(y_test, expected["test_labels"])
+
+
+@pytest.mark.parametrize("subset", ["book", "full"])
+def test_both_subsets_are_the_identity_on_the_book_copy(book_and_official, subset: str) -> None:
+    root, expected = book_and_official
+    x_train, y_train, x_test, y_test = load_cifar10(root / "book", subset=subset)
+    np.testing.assert_array_equal(x_train, rows_to_images(expected["train_rows"]))
+    np.testing.assert_array_equal(y_test, expected["test_labels"])
+
+
+def test_full_subset_of_an_official_folder_is_everything(book_and_official) -> None:
+    root, expected = book_and_official
+    x_train, y_train, x_test, y_test = load_cifar10(root / "official", subset="full")
+    assert (len(x_train), len(x_test)) == (5170 + 5 * 40, 500 + 40)
+    np.testing.assert_array_equal(x_train[:1102], rows_to_images(expected["train_rows"][:1102]))
+    # the second batch starts after all 1102 + 40 images of the first
+    np.testing.assert_array_equal(x_train[1142:1142 + 1017],
+                                  rows_to_images(expected["train_rows"][1102:1102 + 1017]))
+
+
+@pytest.mark.parametrize("bad", ["Book", "all", "", None, 500])
+def test_unknown_subset_is_a_clear_error(tmp_path: Path, bad: object) -> None:
+    _make_cifar(tmp_path)
+    with pytest.raises(ValueError, match=rf"subset={bad!r} is not a CIFAR-10 subset.*'book'"):
+        load_cifar10(tmp_path, subset=bad)  # type: ignore[arg-type]
+
+
+def test_book_subset_of_a_folder_too_small_is_a_clear_error(tmp_path: Path) -> None:
+    _make_cifar(tmp_path)  # 3 images in data_batch_1
+    with pytest.raises(ValueError, match=r"data_batch_1 holds 3 images, but the book's subset "
+                                         r"takes its first 1102"):
+        load_cifar10(tmp_path, subset="book")
 
 
 def test_accepts_integer_data_of_any_width_within_0_255(tmp_path: Path) -> None:
@@ -293,13 +379,8 @@ def test_batches_dir_without_any_data_batch(tmp_path: Path) -> None:
     folder = _batches(tmp_path)
     for file in folder.glob("data_batch_*"):
         file.unlink()
-    with pytest.raises(FileNotFoundError, match=r"cifar-10-batches-py has no data_batch_\* files"):
-        load_cifar10(tmp_path)
-
-
-def test_missing_test_batch(tmp_path: Path) -> None:
-    (_batches(tmp_path) / "test_batch").unlink()
-    with pytest.raises(FileNotFoundError, match=r"has no test_batch file \(the test set\)"):
+    with pytest.raises(FileNotFoundError, match=r"lacks data_batch_1, data_batch_2, data_batch_3, "
+                                                r"data_batch_4, data_batch_5;"):
         load_cifar10(tmp_path)
 
 
@@ -662,11 +743,15 @@ def test_corrupt_cached_archive_is_downloaded_again(served, cache) -> None:
 # ---------------------------------------------------------------------------- real data
 
 
-@pytest.mark.skipif(
-    not REAL_DATA, reason="CNNLIB_DATA is not set: set it to the shared cifar10 folder"
-)
-def test_real_shared_subset() -> None:
-    x_train, y_train, x_test, y_test = load_cifar10(REAL_DATA)
+def test_real_shared_copy_is_the_book_subset() -> None:
+    if not REAL_DATA:
+        if os.environ.get("CI"):
+            pytest.fail("CNNLIB_DATA is not set: CI must point it at the shared cifar10 folder")
+        pytest.skip("CNNLIB_DATA is not set: set it to the shared cifar10 folder")
+    x_train, y_train, x_test, y_test = load_cifar10(REAL_DATA, subset="book")
+    for mine, full in zip((x_train, y_train, x_test, y_test),
+                          load_cifar10(REAL_DATA, subset="full"), strict=True):
+        np.testing.assert_array_equal(mine, full)  # the shared copy holds just the book's images
     assert (x_train.shape, x_train.dtype) == ((5170, 32, 32, 3), np.uint8)
     assert (x_test.shape, x_test.dtype) == ((500, 32, 32, 3), np.uint8)
     assert (y_train.shape, y_train.dtype) == ((5170,), np.int64)
@@ -675,3 +760,28 @@ def test_real_shared_subset() -> None:
     assert x_train.flags.c_contiguous
     assert 80 < x_train.mean() < 180 and x_train.min() == 0 and x_train.max() == 255
     assert load_cifar10_label_names(REAL_DATA) == list(CIFAR10_CLASSES)
+
+
+def test_first_download_says_what_it_will_do_before_fetching(served, cache, capsys) -> None:
+    payload, _, install = served
+    said_before_fetch: list[str] = []
+
+    class Recording(_FakeServer):
+        def __call__(self, *args, **kwargs) -> None:
+            said_before_fetch.append(capsys.readouterr().err)
+            super().__call__(*args, **kwargs)
+
+    install(Recording(payload))
+    load_cifar10()
+    message = said_before_fetch[0]
+    assert CIFAR10_URL in message and "163 MB" in message and str(cache) in message
+    assert "MD5" in message and "progress bar" in message
+    load_cifar10()  # cached now: silent
+    assert capsys.readouterr().err == ""
+
+
+def test_download_announcement_names_the_book_subset(cache, capsys) -> None:
+    data._announce_download(cache, "book")
+    assert "5,170 training and 500 test images" in capsys.readouterr().err
+    data._announce_download(cache, "full")
+    assert "5,170" not in capsys.readouterr().err

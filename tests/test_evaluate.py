@@ -25,7 +25,7 @@ from cnnlib.training import (
 
 @pytest.fixture(scope="module")
 def cifar_dir(tmp_path_factory):
-    return write_cifar_folder(tmp_path_factory.mktemp("data"), n_train=(16,), n_test=30)
+    return write_cifar_folder(tmp_path_factory.mktemp("data"), n_train=(4, 3, 3, 3, 3), n_test=30)
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +131,19 @@ def test_flip_averages_the_logits_of_image_and_mirror_image(model_file):
     expected = (model.forward(images) + model.forward(images[:, :, ::-1])) / 2
     np.testing.assert_allclose(predict_logits(model, images, batch_size=3, flip=True),
                                expected, rtol=1e-5, atol=1e-6)
+
+
+def test_book_subset_on_a_folder_too_small_exits_2(cifar_dir, model_file, capsys):
+    code = evaluate_cli.main(["--model", str(model_file), "--data", str(cifar_dir),
+                              "--subset", "book"])
+    err = capsys.readouterr().err
+    assert code == 2 and "the book's subset takes its first" in err
+
+
+def test_missing_model_fails_before_reading_data(tmp_path, capsys, monkeypatch):
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("data were loaded before the model file was checked")
+    monkeypatch.setattr(evaluate_cli, "load_cifar10", must_not_load)
+    code = evaluate_cli.main(["--model", str(tmp_path / "nope.npz"), "--data", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err == f"error: --model {tmp_path / 'nope.npz'} does not exist\n"

@@ -37,7 +37,7 @@ NAMES = ["plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", 
 # ------------------------------------------------------------------------------ helpers
 
 
-def write_cifar_folder(root: Path, n_train=(24, 24), n_test=20, seed=0) -> Path:
+def write_cifar_folder(root: Path, n_train=(12, 9, 9, 9, 9), n_test=20, seed=0) -> Path:
     """A cifar-10-batches-py/ folder of random images, in the official file format."""
     folder = root / "cifar-10-batches-py"
     folder.mkdir(parents=True)
@@ -254,7 +254,7 @@ def poison_at(global_step: int):
     return on_step
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # overflow is the point
+@pytest.mark.filterwarnings("error")  # diverging prints one message, no NumPy warnings
 def test_nan_loss_stops_with_epoch_and_step_and_keeps_last_good_checkpoint(tmp_path):
     ckpt = tmp_path / "ckpt.npz"
     trainer = tiny_trainer()
@@ -268,7 +268,7 @@ def test_nan_loss_stops_with_epoch_and_step_and_keeps_last_good_checkpoint(tmp_p
     assert json.loads(str(read_npz(ckpt)["trainer"]))["epoch"] == 1
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # overflow is the point
+@pytest.mark.filterwarnings("error")  # diverging prints one message, no NumPy warnings
 def test_huge_learning_rate_diverges_cleanly():
     trainer = tiny_trainer(lr=1e30, schedule="constant", weight_decay=0.0)
     with pytest.raises(TrainingDiverged, match=r"epoch \d+, step \d+"):
@@ -300,7 +300,7 @@ def test_cli_trains_and_writes_a_loadable_model(cifar_dir, tmp_path, capsys, nar
 
 def test_cli_ctrl_c_saves_and_resume_matches_uninterrupted(cifar_dir, tmp_path, capsys,
                                                            monkeypatch, narrow_network):
-    common = ["--data", cifar_dir, "--epochs", 2, "--batch-size", 16, "--subset", 32]
+    common = ["--data", cifar_dir, "--epochs", 2, "--batch-size", 16, "--limit", 32]
     code, _, err = run_main(common + ["--out", tmp_path / "whole.npz"], capsys)
     assert code == 0, err
 
@@ -325,7 +325,7 @@ def test_cli_ctrl_c_saves_and_resume_matches_uninterrupted(cifar_dir, tmp_path, 
         np.testing.assert_array_equal(resumed.params[key], value, err_msg=key)
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # overflow is the point
+@pytest.mark.filterwarnings("error")  # diverging prints one message, no NumPy warnings
 def test_cli_nan_stop_exits_nonzero_naming_the_step(cifar_dir, tmp_path, capsys, narrow_network):
     code, _, err = run_main(["--data", cifar_dir, "--epochs", 1, "--batch-size", 16,
                              "--lr", 1e30, "--schedule", "constant",
@@ -336,21 +336,59 @@ def test_cli_nan_stop_exits_nonzero_naming_the_step(cifar_dir, tmp_path, capsys,
 
 
 def test_cli_resume_refuses_a_changed_recipe(cifar_dir, tmp_path, capsys, narrow_network):
-    args = ["--data", cifar_dir, "--epochs", 1, "--batch-size", 16, "--subset", 16]
+    args = ["--data", cifar_dir, "--epochs", 1, "--batch-size", 16, "--limit", 16]
     assert run_main(args + ["--out", tmp_path / "m.npz"], capsys)[0] == 0
-    code, _, err = run_main(["--data", cifar_dir, "--epochs", 3, "--subset", 16, "--resume",
+    code, _, err = run_main(["--data", cifar_dir, "--epochs", 3, "--limit", 16, "--resume",
                              tmp_path / "m.ckpt.npz", "--out", tmp_path / "m2.npz"], capsys)
     assert code == 2 and "--epochs 3 differs from the checkpoint's 1" in err
 
 
 @pytest.mark.parametrize(("extra", "match"), [
-    (["--subset", "0"], "--subset 0 must lie in 1..48"),
+    (["--limit", "0"], "--limit 0 must be at least 1"),
+    (["--limit", "49"], "--limit 49 must lie in 1..48"),
     (["--epochs", "0"], "epochs = 0"),
-    (["--resume", "nope.npz"], "does not exist"),
+    (["--resume", "nope.npz"], "--resume nope.npz does not exist"),
+    (["--subset", "book"], "data_batch_1 holds 12 images, but the book's subset takes its "
+                           "first 1102"),
 ])
 def test_cli_bad_arguments_exit_2_with_a_message(cifar_dir, tmp_path, capsys, extra, match):
     code, _, err = run_main(["--data", cifar_dir, "--out", tmp_path / "m.npz"] + extra, capsys)
     assert code == 2 and match in err
+    assert len(err.strip().splitlines()) == 1, err  # one line, no traceback
+
+
+@pytest.mark.parametrize(("extra", "match"), [
+    (["--out", "{tmp}/missing/dir/m.npz"], "the folder {tmp}/missing/dir does not exist"),
+    (["--out", "{tmp}"], "--out {tmp} is a folder"),
+    (["--out", "{tmp}/m.npz", "--checkpoint", "{tmp}/nope/c.npz"],
+     "--checkpoint {tmp}/nope/c.npz: the folder {tmp}/nope does not exist"),
+    (["--epochs", "-3"], "epochs = -3"),
+    (["--resume", "{tmp}"], "is a folder, not a file"),
+])
+def test_cli_fails_before_loading_any_data(tmp_path, capsys, monkeypatch, extra, match):
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("data were loaded before the arguments were checked")
+    monkeypatch.setattr(train_cli, "load_cifar10", must_not_load)
+    args = [a.format(tmp=tmp_path) for a in extra]
+    if "--out" not in args:
+        args += ["--out", str(tmp_path / "m.npz")]
+    code, _, err = run_main(["--data", tmp_path] + args, capsys)
+    assert code == 2 and match.format(tmp=tmp_path) in err, err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_cli_refuses_a_folder_missing_a_batch(cifar_dir, tmp_path, capsys):
+    (cifar_dir / "cifar-10-batches-py" / "data_batch_5").unlink()
+    code, _, err = run_main(["--data", cifar_dir, "--out", tmp_path / "m.npz"], capsys)
+    assert code == 2 and "lacks data_batch_5" in err
+
+
+def test_cli_uses_every_image_unless_told_otherwise(cifar_dir, tmp_path, capsys,
+                                                     narrow_network):
+    code, _, err = run_main(["--data", cifar_dir, "--epochs", 1, "--batch-size", 16,
+                             "--out", tmp_path / "m.npz"], capsys)
+    assert code == 0, err
+    assert load_model_with_metadata(tmp_path / "m.npz")[1]["train_images"] == 48
 
 
 def test_cli_missing_data_folder_exit_2(tmp_path, capsys):
@@ -361,7 +399,7 @@ def test_cli_missing_data_folder_exit_2(tmp_path, capsys):
 def test_python_dash_m_entry_point(cifar_dir, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "cnnlib.train", "--data", str(cifar_dir), "--epochs", "1",
-         "--subset", "16", "--batch-size", "16", "--out", str(tmp_path / "m.npz")],
+         "--limit", "16", "--batch-size", "16", "--out", str(tmp_path / "m.npz")],
         capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "epoch 1/1" in proc.stderr  # the tqdm progress bar
