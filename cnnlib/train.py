@@ -8,7 +8,8 @@ book` takes the book's 5,170 images instead, `--limit N` the first N) with the r
 atomically after every epoch, and finally the model file (architecture, weights, batch-
 norm statistics, input normalisation) for `python -m cnnlib.evaluate`.
 
-Exit status: 0 done; 1 the loss diverged (NaN/inf; the last good checkpoint is kept);
+Exit status: 0 done; 1 the loss diverged (NaN/inf; the last good checkpoint is kept) or
+a file could not be written;
 2 bad arguments or data; 130 stopped by Ctrl-C (a checkpoint to --resume from is saved).
 """
 
@@ -143,10 +144,18 @@ def main(argv: list[str] | None = None) -> int:
     except TrainingDiverged as err:
         print(f"\nerror: {err}", file=sys.stderr)
         return 1
+    except OSError as err:  # the disk filled up or the folder vanished mid-run
+        print(f"\nerror: could not write the checkpoint {ckpt}: {err}", file=sys.stderr)
+        return 1
     wall = time.perf_counter() - start
     metadata = {"class_names": names, "config": c.to_dict(), "history": history.to_dict(),
                 "train_images": len(trainer.y_train), "train_seconds": round(wall, 1)}
-    save_model(out, trainer.model, metadata)
+    try:
+        save_model(out, trainer.model, metadata)
+    except OSError as err:
+        print(f"error: could not write the model {out}: {err}; the last checkpoint {ckpt} "
+              "holds the trained weights", file=sys.stderr)
+        return 1
     step_time = float(np.sum(history.seconds))
     print(f"Trained {c.epochs} epochs in {wall:.0f} s ({step_time / max(c.epochs, 1):.1f} s of "
           f"SGD steps per epoch); final epoch: train loss {history.train_loss[-1]:.3f}, "

@@ -405,3 +405,14 @@ def test_python_dash_m_entry_point(cifar_dir, tmp_path):
     assert "epoch 1/1" in proc.stderr  # the tqdm progress bar
     assert "loss=" in proc.stderr and "acc=" in proc.stderr
     assert (tmp_path / "m.npz").exists()
+
+
+def test_cli_write_failure_mid_run_is_one_clear_line(cifar_dir, tmp_path, capsys, monkeypatch,
+                                                     narrow_network):
+    def disk_full(self, path):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(Trainer, "save_checkpoint", disk_full)
+    code, _, err = run_main(["--data", cifar_dir, "--epochs", 1, "--batch-size", 16,
+                             "--limit", 16, "--out", tmp_path / "m.npz"], capsys)
+    assert code == 1 and "could not write the checkpoint" in err and "No space left" in err
+    assert "Traceback" not in err
