@@ -1,6 +1,22 @@
 """cnnlib: a small, fast, vectorized NumPy CNN library, built chapter by chapter.
 
 Arrays are channels-last: images and activations (N, H, W, C); conv weights (K, F, F, C).
+
+The modules, each one idea (the chapter that builds it in brackets):
+
+- core arithmetic: `shapes` (output sizes, ch. 3), `im2col` (windows, ch. 2),
+  `functional` (convolution, pooling, activations as textbook functions, ch. 2, 4-6),
+  `engine` (runs those functions on all cores, cache-sized chunks; appendix),
+  `checks` (argument checks shared by all);
+- layers: `layers` (`Layer` and every layer: Conv2D, pools, activations, Flatten,
+  Linear, Dropout, Sequential; ch. 4-8), `normalization` (Standardize, batch norm,
+  ch. 8), `init` (random initial weights, ch. 5), `losses` (softmax cross-entropy,
+  ch. 7), `optim` (SGD, ch. 7), `gradcheck` (numerical gradients, ch. 5);
+- training and files: `data` (CIFAR-10, ch. 1), `augment`, `schedules`, `models`,
+  `metrics`, `training`, `checkpoint`, `serialization` (ch. 8); the command-line tools
+  `train` and `evaluate` (with `cli_checks`);
+- teaching aids, used by the chapters' figures and widgets: `naive` (loop versions),
+  `kernels`, `geometry`, `explorer`, `explorer_html`, `receptive_field`, `summary`, `viz`.
 """
 
 from .data import CIFAR10_CLASSES, download_cifar10, load_cifar10, load_cifar10_label_names
@@ -8,7 +24,10 @@ from .gradcheck import gradcheck, numerical_gradient, relative_error
 from .layers import (
     AvgPool2D,
     Conv2D,
+    Dropout,
     Flatten,
+    GlobalAvgPool2D,
+    Layer,
     Linear,
     MaxPool2D,
     ReLU,
@@ -18,18 +37,17 @@ from .layers import (
 )
 from .losses import softmax, softmax_cross_entropy
 from .models import reference_network
-from .normalization import BatchNorm1D, BatchNorm2D, Standardize
+from .normalization import BatchNorm, BatchNorm1D, BatchNorm2D, Standardize
 from .optim import SGD
-from .pooling_global import GlobalAvgPool2D
-from .regularization import Dropout
 from .serialization import load_model, save_model
 from .shapes import conv_output_size, pool_output_size
 
 __all__ = [
-    "CIFAR10_CLASSES", "download_cifar10", "load_cifar10_label_names",
-    "AvgPool2D", "Conv2D", "Flatten", "Linear", "MaxPool2D", "ReLU", "SGD", "Sequential",
-    "Sigmoid", "Tanh", "conv_output_size", "gradcheck", "load_cifar10", "numerical_gradient",
-    "pool_output_size", "relative_error", "softmax", "softmax_cross_entropy",
-    "BatchNorm1D", "BatchNorm2D", "Dropout", "GlobalAvgPool2D", "Standardize", "load_model",
-    "reference_network", "save_model",
+    "CIFAR10_CLASSES", "download_cifar10", "load_cifar10", "load_cifar10_label_names",
+    "gradcheck", "numerical_gradient", "relative_error",
+    "AvgPool2D", "Conv2D", "Dropout", "Flatten", "GlobalAvgPool2D", "Layer", "Linear",
+    "MaxPool2D", "ReLU", "Sequential", "Sigmoid", "Tanh",
+    "softmax", "softmax_cross_entropy", "reference_network",
+    "BatchNorm", "BatchNorm1D", "BatchNorm2D", "Standardize", "SGD",
+    "load_model", "save_model", "conv_output_size", "pool_output_size",
 ]

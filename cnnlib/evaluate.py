@@ -15,8 +15,8 @@ import sys
 
 from .cli_checks import check_readable_file
 from .data import ENV_VAR, SUBSETS, load_cifar10, load_cifar10_label_names
+from .metrics import confusion_matrix, evaluate_model, per_class_accuracy
 from .serialization import load_model_with_metadata
-from .training import confusion_matrix, evaluate_model, per_class_accuracy
 
 
 def build_parser() -> argparse.ArgumentParser:

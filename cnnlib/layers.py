@@ -1,111 +1,185 @@
-"""Layers: objects with forward(x) and backward(dout).
+"""Layers: objects with forward(x) and backward(dout), all built on `Layer`.
 
 `backward` returns the gradient with respect to the layer's input and stores the
 gradients of the layer's parameters in `grads` (same keys as `params`). Parameters are
 always read from `params` at call time, so replacing an array there (say, with a float64
 copy for a gradient check) is all it takes to change it.
+
+Book: chapter 4 (pooling layers), 5 (Conv2D), 6 (activations), 7 (Flatten, Linear,
+Sequential), 8 (Dropout), 10 (global average pooling). Batch normalization and input
+standardization are in `cnnlib.normalization`.
 """
 
 from __future__ import annotations
 
-import numbers
+from types import MappingProxyType
 
 import numpy as np
 
+from . import engine
 from . import functional as F
+from .checks import (
+    check_array,
+    check_last_axis,
+    float_dtype,
+    fraction,
+    non_negative_int,
+    positive_int,
+)
 from .init import Seed, init_weight, make_rng
 
-
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} = {value!r} must be a positive integer")
-    return int(value)
+_NONE: MappingProxyType = MappingProxyType({})  # shared, read-only: "no parameters"
 
 
-def _non_negative_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name} = {value!r} must be a non-negative integer")
-    return int(value)
+class Layer:
+    """What every layer shares: forward(x) -> y, backward(dout) -> dx, and
+
+    - `params`: trainable arrays by name ("weight", "bias"); `grads`: their gradients,
+      same keys, filled in by `backward`. Empty for layers without parameters.
+    - `training`: True while training; `train()` / `eval()` switch it (dropout and
+      batch norm behave differently in the two modes; the other layers ignore it).
+    - `layer(x)` is `layer.forward(x)`.
+    """
+
+    params: dict[str, np.ndarray] = _NONE
+    grads: dict[str, np.ndarray] = _NONE
+    training: bool = True
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must define backward(dout)")
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
+
+    def train(self, mode: bool = True) -> Layer:
+        self.training = bool(mode)
+        return self
+
+    def eval(self) -> Layer:
+        return self.train(False)
+
+    def extra_repr(self) -> str:
+        """The arguments shown inside the layer's repr, e.g. "3, 8, kernel_size=3"."""
+        return ""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
 
 
-def _check_last_dim(x: np.ndarray, expected: int, what: str, ndim: int) -> None:
-    if not isinstance(x, np.ndarray) or x.ndim != ndim:
-        raise ValueError(f"{what} expects a {ndim}-D input, got shape {np.shape(x)}")
-    if x.shape[-1] != expected:
-        raise ValueError(f"{what} expects {expected} input channels/features in the last axis, "
-                         f"got shape {x.shape}")
+def _zero_grads(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {name: np.zeros_like(p) for name, p in params.items()}
 
 
-class Conv2D:
+# --------------------------------------------------------------------------- convolution
+
+
+class Conv2D(Layer):
     """K filters, each F×F×C, slid over the input at stride S with zero padding P.
 
     forward: x (N, H, W, C) -> (N, H2, W2, K), H2 = (H - F + 2P)/S + 1.
-    params: weight (K, F, F, C), bias (K,). Weights start He-normal (fan_in = F·F·C).
+    params: weight (K, F, F, C), bias (K,). Weights start He-normal (fan_in = F·F·C),
+    drawn from `seed` (an int or a NumPy Generator).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-                 padding: int = 0, *, seed: Seed = None, rng: Seed = None, init: str = "he",
+                 padding: int = 0, *, seed: Seed = None, init: str = "he",
                  dtype: np.dtype = np.float32):
-        self.in_channels = _positive_int("in_channels", in_channels)
-        self.out_channels = _positive_int("out_channels", out_channels)
-        self.kernel_size = _positive_int("kernel_size", kernel_size)
-        self.stride = _positive_int("stride", stride)
-        self.padding = _non_negative_int("padding", padding)
+        self.in_channels = positive_int("in_channels", in_channels)
+        self.out_channels = positive_int("out_channels", out_channels)
+        self.kernel_size = positive_int("kernel_size", kernel_size)
+        self.stride = positive_int("stride", stride)
+        self.padding = non_negative_int("padding", padding)
         f, c, k = self.kernel_size, self.in_channels, self.out_channels
-        gen = make_rng(rng if rng is not None else seed)
-        weight = init_weight((k, f, f, c), f * f * c, f * f * k, init, gen, dtype)
+        weight = init_weight((k, f, f, c), f * f * c, f * f * k, init, make_rng(seed), dtype)
         self.params = {"weight": weight, "bias": np.zeros(k, dtype=dtype)}
-        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+        self.grads = _zero_grads(self.params)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        _check_last_dim(x, self.in_channels, "Conv2D", 4)
-        y, self._cache = F.conv2d_forward(x, self.params["weight"], self.params["bias"],
-                                          self.stride, self.padding)
+        check_array(x, 4, "Conv2D", "(N, H, W, C)")
+        check_last_axis(x, self.in_channels, "Conv2D")
+        # functional.conv2d_forward, run on the whole batch at once by cnnlib.engine
+        y, self._cache = engine.conv2d_forward(x, self.params["weight"], self.params["bias"],
+                                               self.stride, self.padding)
         return y
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx, self.grads["weight"], self.grads["bias"] = F.conv2d_backward(dout, self._cache)
+        dx, self.grads["weight"], self.grads["bias"] = engine.conv2d_backward(dout, self._cache)
         return dx
 
-    def __repr__(self) -> str:
-        return (f"Conv2D({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding})")
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}")
 
 
-class _Pool2D:
-    """Shared set-up of the pooling layers: window F, stride S, no parameters."""
+# --------------------------------------------------------------------------- pooling
 
-    _forward = staticmethod(F.max_pool2d_forward)
-    _backward = staticmethod(F.max_pool2d_backward)
+
+class _Pool2D(Layer):
+    """What the two pooling layers share: window F, stride S, no parameters."""
 
     def __init__(self, kernel_size: int = 2, stride: int = 2):
-        self.kernel_size = _positive_int("kernel_size", kernel_size)
-        self.stride = _positive_int("stride", stride)
+        self.kernel_size = positive_int("kernel_size", kernel_size)
+        self.stride = positive_int("stride", stride)
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """x: (N, H, W, C) -> (N, (H-F)/S+1, (W-F)/S+1, C); the depth C is unchanged."""
-        y, self._cache = self._forward(x, self.kernel_size, self.stride)
-        return y
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return self._backward(dout, self._cache)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(kernel_size={self.kernel_size}, stride={self.stride})"
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}"
 
 
 class MaxPool2D(_Pool2D):
-    """Keeps the largest value of every F×F window; the gradient flows to that value only."""
+    """Keeps the largest value of every F×F window; the gradient flows to that value only.
+
+    x (N, H, W, C) -> (N, (H-F)/S+1, (W-F)/S+1, C): the depth C is unchanged.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        y, self._cache = F.max_pool2d_forward(x, self.kernel_size, self.stride)
+        return y
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return F.max_pool2d_backward(dout, self._cache)
 
 
 class AvgPool2D(_Pool2D):
-    """Keeps the mean of every F×F window; the gradient is shared equally by the window."""
+    """Keeps the mean of every F×F window; the gradient is shared equally by the window.
 
-    _forward = staticmethod(F.avg_pool2d_forward)
-    _backward = staticmethod(F.avg_pool2d_backward)
+    x (N, H, W, C) -> (N, (H-F)/S+1, (W-F)/S+1, C): the depth C is unchanged.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        y, self._window = F.avg_pool2d_forward(x, self.kernel_size, self.stride)
+        return y
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return F.avg_pool2d_backward(dout, self._window)
 
 
-class ReLU:
+class GlobalAvgPool2D(Layer):
+    """x (N, H, W, C) -> (N, C): the mean of each channel over all H·W positions.
+
+    It replaces "flatten, then a large dense layer" at the end of a network: the map of
+    each channel says *where* a feature fired; its mean says *how much*, which is what a
+    classifier needs, with no parameters at all.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        check_array(x, 4, "GlobalAvgPool2D", "(N, H, W, C)")
+        self._shape = x.shape
+        return x.mean(axis=(1, 2), dtype=x.dtype)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """dout (N, C) -> dx (N, H, W, C): every position gets an equal share 1/(H·W)."""
+        n, h, w, c = self._shape
+        share = (dout / (h * w)).astype(dout.dtype, copy=False)
+        return np.broadcast_to(share[:, None, None, :], self._shape).copy()
+
+
+# --------------------------------------------------------------------------- activations
+
+
+class ReLU(Layer):
     """max(0, x) elementwise; the gradient passes only where the input was positive."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:  # x: any shape
@@ -115,11 +189,8 @@ class ReLU:
     def backward(self, dout: np.ndarray) -> np.ndarray:
         return dout * self._mask
 
-    def __repr__(self) -> str:
-        return "ReLU()"
 
-
-class Tanh:
+class Tanh(Layer):
     """tanh(x) elementwise; derivative 1 - tanh², which vanishes where |x| is large."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:  # x: any shape
@@ -129,11 +200,8 @@ class Tanh:
     def backward(self, dout: np.ndarray) -> np.ndarray:
         return dout * (1 - self._y * self._y)
 
-    def __repr__(self) -> str:
-        return "Tanh()"
 
-
-class Sigmoid:
+class Sigmoid(Layer):
     """1/(1+e^-x) elementwise; derivative σ(1-σ) ≤ 1/4, which vanishes where |x| is large."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:  # x: any shape
@@ -143,11 +211,11 @@ class Sigmoid:
     def backward(self, dout: np.ndarray) -> np.ndarray:
         return dout * self._y * (1 - self._y)
 
-    def __repr__(self) -> str:
-        return "Sigmoid()"
+
+# --------------------------------------------------------------------------- classifier
 
 
-class Flatten:
+class Flatten(Layer):
     """(N, H, W, C) -> (N, H·W·C), in channels-last order; backward restores the shape."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -159,28 +227,26 @@ class Flatten:
     def backward(self, dout: np.ndarray) -> np.ndarray:
         return dout.reshape(self._shape)
 
-    def __repr__(self) -> str:
-        return "Flatten()"
 
-
-class Linear:
+class Linear(Layer):
     """y = x @ W + b. x: (N, in_features) -> (N, out_features).
 
-    params: weight (in_features, out_features), bias (out_features,).
+    params: weight (in_features, out_features), bias (out_features,); weights start
+    He-normal, drawn from `seed` (an int or a NumPy Generator).
     """
 
     def __init__(self, in_features: int, out_features: int, *, seed: Seed = None,
-                 rng: Seed = None, init: str = "he", dtype: np.dtype = np.float32):
-        self.in_features = _positive_int("in_features", in_features)
-        self.out_features = _positive_int("out_features", out_features)
-        gen = make_rng(rng if rng is not None else seed)
+                 init: str = "he", dtype: np.dtype = np.float32):
+        self.in_features = positive_int("in_features", in_features)
+        self.out_features = positive_int("out_features", out_features)
         weight = init_weight((self.in_features, self.out_features), self.in_features,
-                             self.out_features, init, gen, dtype)
+                             self.out_features, init, make_rng(seed), dtype)
         self.params = {"weight": weight, "bias": np.zeros(self.out_features, dtype=dtype)}
-        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+        self.grads = _zero_grads(self.params)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        _check_last_dim(x, self.in_features, "Linear", 2)
+        check_array(x, 2, "Linear", "(N, in_features)")
+        check_last_axis(x, self.in_features, "Linear")
         self._x = x
         return x @ self.params["weight"] + self.params["bias"]
 
@@ -189,30 +255,62 @@ class Linear:
         self.grads["bias"] = dout.sum(axis=0)
         return dout @ self.params["weight"].T
 
-    def __repr__(self) -> str:
-        return f"Linear({self.in_features}, {self.out_features})"
+    def extra_repr(self) -> str:
+        return f"{self.in_features}, {self.out_features}"
 
 
-class Sequential:
+class Dropout(Layer):
+    """Zero each value with probability p while training; scale the rest by 1/(1−p).
+
+    x: any shape -> same shape. The scaling ("inverted dropout") keeps the expected value
+    of every activation unchanged, so at evaluation time (`training = False`) the layer
+    is the identity and costs nothing. The random masks come from `seed` (an int, or a
+    Generator used as is): the same seed gives the same masks, run after run.
+    """
+
+    def __init__(self, p: float = 0.5, *, seed: Seed = None):
+        self.p = fraction("p", p)
+        self.rng = make_rng(seed)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if not self.training or self.p == 0:
+            self._mask = None
+            return x
+        dtype = float_dtype(x)
+        keep = self.rng.random(x.shape, dtype=np.float32) >= self.p
+        # The mask carries the 1/(1-p) factor, so backward is a single multiply.
+        self._mask = keep.astype(dtype)
+        self._mask *= dtype.type(1.0 / (1.0 - self.p))
+        return x * self._mask
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout if self._mask is None else dout * self._mask
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+# --------------------------------------------------------------------------- containers
+
+
+class Sequential(Layer):
     """Layers applied in order; backward runs them in reverse (the chain rule).
 
     `params` and `grads` gather every layer's parameters under keys "<index>.<name>",
     e.g. "0.weight", so a whole model saves, loads and trains like a single layer.
     """
 
-    def __init__(self, *layers: object):
+    def __init__(self, *layers: Layer):
         for i, layer in enumerate(layers):
-            if not (hasattr(layer, "forward") and hasattr(layer, "backward")):
-                raise ValueError(f"layer {i} ({layer!r}) has no forward/backward methods")
+            if not isinstance(layer, Layer):
+                raise ValueError(f"layer {i} ({layer!r}) is not a cnnlib.Layer: every layer "
+                                 "subclasses cnnlib.Layer and defines forward and backward")
         self.layers = list(layers)
-        self.training = True
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         for layer in self.layers:
             x = layer.forward(x)
         return x
-
-    __call__ = forward
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         for layer in reversed(self.layers):
@@ -220,22 +318,16 @@ class Sequential:
         return dout
 
     def train(self, mode: bool = True) -> Sequential:
-        """Switch layers that behave differently in training (dropout, batch norm)."""
-        self.training = mode
+        """Switch every layer (dropout and batch norm behave differently in training)."""
+        self.training = bool(mode)
         for layer in self.layers:
-            if hasattr(layer, "train"):
-                layer.train(mode)
-            elif hasattr(layer, "training"):
-                layer.training = mode
+            layer.train(mode)
         return self
-
-    def eval(self) -> Sequential:
-        return self.train(False)
 
     def _named(self, attr: str) -> dict[str, np.ndarray]:
         return {f"{i}.{name}": value
                 for i, layer in enumerate(self.layers)
-                for name, value in getattr(layer, attr, {}).items()}
+                for name, value in getattr(layer, attr).items()}
 
     @property
     def params(self) -> dict[str, np.ndarray]:
@@ -248,7 +340,7 @@ class Sequential:
     def __len__(self) -> int:
         return len(self.layers)
 
-    def __getitem__(self, i: int) -> object:
+    def __getitem__(self, i: int) -> Layer:
         return self.layers[i]
 
     def __repr__(self) -> str:

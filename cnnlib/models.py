@@ -1,31 +1,30 @@
 """The book's reference network for CIFAR-10: a small VGG-style stack of 3×3 convolutions.
 
 Three stages, each two 3×3 convolutions (padding 1, so the size is kept) with batch
-normalisation and ReLU, then a 2×2 max pool that halves the size:
+normalization and ReLU, then a 2×2 max pool that halves the size:
 
     32×32×3 -> 32×32×32 -> 16×16×32 -> 16×16×64 -> 8×8×64 -> 8×8×128 -> 4×4×128
     -> flatten (2048) -> dense 256 -> dropout -> dense 10 (one score per class)
 
-A `Standardize` layer in front turns raw uint8 pixels into standardised inputs, so the
+A `Standardize` layer in front turns raw uint8 pixels into standardized inputs, so the
 model (and its saved file) takes images straight from `load_cifar10`.
 """
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 
 import numpy as np
 
+from .checks import is_integer
 from .init import Seed, make_rng
-from .layers import Conv2D, Flatten, Linear, MaxPool2D, ReLU, Sequential
+from .layers import Conv2D, Dropout, Flatten, Layer, Linear, MaxPool2D, ReLU, Sequential
 from .normalization import BatchNorm2D, Standardize
-from .regularization import Dropout
 
 
-def conv_bn_relu(in_channels: int, out_channels: int, rng: np.random.Generator) -> list[object]:
+def conv_bn_relu(in_channels: int, out_channels: int, rng: np.random.Generator) -> list[Layer]:
     """3×3 convolution (padding 1) -> batch norm -> ReLU: (N, H, W, C_in) -> (N, H, W, C_out)."""
-    return [Conv2D(in_channels, out_channels, 3, padding=1, rng=rng),
+    return [Conv2D(in_channels, out_channels, 3, padding=1, seed=rng),
             BatchNorm2D(out_channels), ReLU()]
 
 
@@ -41,15 +40,14 @@ def reference_network(seed: Seed = 0, *, widths: Sequence[int] = (32, 64, 128),
     sets them from the training set). Each entry of `widths` adds one stage of two
     conv-BN-ReLU blocks and a 2×2 max pool.
     """
-    if not widths or any(isinstance(w, bool) or not isinstance(w, numbers.Integral) or w < 1
-                         for w in widths):
+    if not widths or not all(is_integer(w) and w >= 1 for w in widths):
         raise ValueError(f"widths = {widths!r} must be a non-empty list of positive integers")
     side = image_size // 2 ** len(widths)
     if side < 1 or image_size % 2 ** len(widths):
         raise ValueError(f"image_size = {image_size} must be divisible by 2^{len(widths)} "
                          f"(one 2×2 pool per stage of widths = {tuple(widths)})")
     gen = make_rng(seed)
-    layers: list[object] = [Standardize(mean, std)]
+    layers: list[Layer] = [Standardize(mean, std)]
     channels = len(mean)
     for width in widths:
         layers += conv_bn_relu(channels, width, gen) + conv_bn_relu(width, width, gen)
@@ -57,11 +55,11 @@ def reference_network(seed: Seed = 0, *, widths: Sequence[int] = (32, 64, 128),
         channels = width
     # Dropout draws its masks from a stream of its own, split off the weights' stream.
     dropout_rng = np.random.default_rng(gen.integers(2**63))
-    classifier = Linear(hidden, num_classes, rng=gen)
+    classifier = Linear(hidden, num_classes, seed=gen)
     # The classifier starts at zero: every class gets the same score, so the network
     # starts from "I don't know" (loss ln K) instead of from confident random guesses
     # whose large early gradients the first steps would spend undoing.
     classifier.params["weight"][...] = 0
-    layers += [Flatten(), Linear(side * side * channels, hidden, rng=gen), ReLU(),
-               Dropout(dropout, rng=dropout_rng), classifier]
+    layers += [Flatten(), Linear(side * side * channels, hidden, seed=gen), ReLU(),
+               Dropout(dropout, seed=dropout_rng), classifier]
     return Sequential(*layers)

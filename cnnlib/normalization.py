@@ -1,39 +1,37 @@
-"""Normalisation layers: input standardisation and batch normalisation.
+"""Normalization layers: input standardization and batch normalization.
 
 `Standardize` turns raw pixels into zero-mean, unit-variance inputs with the per-channel
 mean and standard deviation of the training set, so a saved model takes raw images.
-`BatchNorm2D` (and `BatchNorm1D` for (N, C) features) normalise every channel with the
+`BatchNorm2D` (and `BatchNorm1D` for (N, C) features) normalize every channel with the
 statistics of the current mini-batch while training, and with running averages of them
 at evaluation time.
 
 Non-trainable state lives in `buffers` (saved with the model, never touched by SGD);
 trainable parameters in `params`/`grads`, as everywhere in cnnlib.
+Book: chapter 8 ("Standardizing the input", "Batch normalization").
 """
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from .checks import (
+    check_array,
+    check_last_axis,
+    float_dtype,
+    fraction,
+    positive_int,
+    positive_number,
+)
+from .layers import Layer
 
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} = {value!r} must be a positive integer")
-    return int(value)
 
-
-def _float_dtype(x: np.ndarray) -> np.dtype:
-    """float64 stays float64 (gradient checks); everything else computes in float32."""
-    return np.dtype(np.float64) if x.dtype == np.float64 else np.dtype(np.float32)
-
-
-class Standardize:
-    """y = (x − mean) / std per channel; x: (N, ..., C) of any numeric dtype -> float32.
+class Standardize(Layer):
+    """y = (x − mean) / std per channel; x: (N, ..., C), any numeric dtype.
 
     mean, std: (C,), measured on the training images (see `channel_stats`). Integer
-    input (uint8 pixels) becomes float32; float64 input stays float64. No parameters:
-    mean and std are buffers, fixed once training starts.
+    input (uint8 pixels) and float32 give float32; float64 input stays float64. No
+    parameters: mean and std are buffers, fixed once training starts.
     """
 
     def __init__(self, mean: np.ndarray | list[float], std: np.ndarray | list[float]):
@@ -56,19 +54,17 @@ class Standardize:
         if x.ndim < 2 or x.shape[-1] != self.num_channels:
             raise ValueError(f"Standardize expects {self.num_channels} channels in the last axis, "
                              f"got shape {x.shape}")
-        dtype = _float_dtype(x)
+        dtype = float_dtype(x)
         inv_std = (1.0 / self.buffers["std"]).astype(dtype)
         self._inv_std = inv_std
         # (x - mean) * (1/std) as x * (1/std) + (-mean/std): one multiply-add per value.
         return x.astype(dtype) * inv_std - (self.buffers["mean"].astype(dtype) * inv_std)
 
-    __call__ = forward
-
     def backward(self, dout: np.ndarray) -> np.ndarray:
         return dout * self._inv_std
 
-    def __repr__(self) -> str:
-        return f"Standardize({self.num_channels})"
+    def extra_repr(self) -> str:
+        return f"{self.num_channels}"
 
 
 def _channel_sum(x: np.ndarray) -> np.ndarray:
@@ -102,43 +98,39 @@ def channel_stats(images: np.ndarray, batch: int = 4096) -> tuple[np.ndarray, np
     return mean, np.sqrt(var)
 
 
-class _BatchNorm:
-    """Shared code of BatchNorm1D/2D; subclasses fix the input rank."""
+class BatchNorm(Layer):
+    """Batch normalization of each channel (the last axis) over every other axis.
 
-    _ndim = 0
-    _layout = ""
+    Training: y = γ·(x − μ_B)/sqrt(σ²_B + ε) + β with μ_B, σ²_B the mean and (biased)
+    variance of the channel over the batch, and running averages
+    r ← (1 − momentum)·r + momentum·(batch statistic) kept for evaluation, where the
+    batch statistics are replaced by them. params: weight γ (C,), bias β (C,);
+    buffers: running_mean (C,), running_var (C,). Same conventions as PyTorch.
+    `BatchNorm2D` and `BatchNorm1D` also check the input's rank.
+    """
+
+    _ndim: int | None = None  # any rank
+    _layout = "(N, ..., C)"
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  dtype: np.dtype = np.float32):
-        self.num_features = _positive_int("num_features", num_features)
-        if not eps > 0:
-            raise ValueError(f"eps = {eps} must be positive")
-        if not 0 < momentum <= 1:
-            raise ValueError(f"momentum = {momentum} must lie in (0, 1]")
-        self.eps, self.momentum = float(eps), float(momentum)
+        self.num_features = positive_int("num_features", num_features)
+        self.eps = positive_number("eps", eps)
+        self.momentum = fraction("momentum", momentum, include_one=True)
+        if self.momentum == 0:
+            raise ValueError("momentum = 0 must lie in (0, 1]: the running statistics "
+                             "would never move from their start")
         c = self.num_features
         self.params = {"weight": np.ones(c, dtype=dtype), "bias": np.zeros(c, dtype=dtype)}
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
         self.buffers = {"running_mean": np.zeros(c, dtype=np.float32),
                         "running_var": np.ones(c, dtype=np.float32)}
-        self.training = True
-
-    def train(self, mode: bool = True) -> _BatchNorm:
-        self.training = bool(mode)
-        return self
-
-    def eval(self) -> _BatchNorm:
-        return self.train(False)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         name = type(self).__name__
-        if not isinstance(x, np.ndarray) or x.ndim != self._ndim:
-            raise ValueError(f"{name} expects a {self._ndim}-D input {self._layout}, "
-                             f"got shape {np.shape(x)}")
-        if x.shape[-1] != self.num_features:
-            raise ValueError(f"{name} expects {self.num_features} channels in the last axis, "
-                             f"got shape {x.shape}")
-        dtype = _float_dtype(x)
+        check_array(x, self._ndim if self._ndim else max(np.ndim(x), 2), name, self._layout)
+        check_last_axis(x, self.num_features, name)
+        dtype = float_dtype(x)
         gamma = self.params["weight"].astype(dtype, copy=False)
         beta = self.params["bias"].astype(dtype, copy=False)
         m = x.size // self.num_features  # M = N·H·W values per channel
@@ -178,8 +170,6 @@ class _BatchNorm:
         y += beta - mean * scale
         return y
 
-    __call__ = forward
-
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """dx = γ/(σ·M) · (M·dy − Σdy − x̂·Σ(dy·x̂)): the batch statistics depend on x too."""
         x, mean, inv_std, m = self._x, self._mean, self._inv_std, self._m
@@ -201,26 +191,19 @@ class _BatchNorm:
         dx += a * mean - k * dbeta / m
         return dx
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.num_features})"
+    def extra_repr(self) -> str:
+        return f"{self.num_features}"
 
 
-class BatchNorm2D(_BatchNorm):
-    """Batch normalisation of each channel of x (N, H, W, C) over N, H and W.
-
-    Training: y = γ·(x − μ_B)/sqrt(σ²_B + ε) + β with μ_B, σ²_B the mean and (biased)
-    variance of the channel over the batch, and running averages
-    r ← (1 − momentum)·r + momentum·(batch statistic) kept for evaluation, where the
-    batch statistics are replaced by them. params: weight γ (C,), bias β (C,);
-    buffers: running_mean (C,), running_var (C,). Same conventions as PyTorch.
-    """
+class BatchNorm2D(BatchNorm):
+    """Batch normalization of each channel of x (N, H, W, C) over N, H and W (see BatchNorm)."""
 
     _ndim = 4
     _layout = "(N, H, W, C)"
 
 
-class BatchNorm1D(_BatchNorm):
-    """Batch normalisation of each feature of x (N, C) over the batch (see BatchNorm2D)."""
+class BatchNorm1D(BatchNorm):
+    """Batch normalization of each feature of x (N, C) over the batch (see BatchNorm2D)."""
 
     _ndim = 2
     _layout = "(N, C)"

@@ -29,7 +29,9 @@ import numpy as np
 from .layers import (
     AvgPool2D,
     Conv2D,
+    Dropout,
     Flatten,
+    GlobalAvgPool2D,
     Linear,
     MaxPool2D,
     ReLU,
@@ -38,8 +40,6 @@ from .layers import (
     Tanh,
 )
 from .normalization import BatchNorm1D, BatchNorm2D, Standardize
-from .pooling_global import GlobalAvgPool2D
-from .regularization import Dropout
 
 FORMAT = "cnnlib-model-1"
 
@@ -206,7 +206,7 @@ def model_from_arrays(arrays: dict[str, np.ndarray], path: Path) -> tuple[Sequen
         raise ValueError(f"{path}: arrays {sorted(stray)} belong to no layer of the architecture "
                          "(file and architecture do not match)")
     for layer in layers:
-        if hasattr(layer, "grads"):
+        if layer.params:
             layer.grads = {name: np.zeros_like(p) for name, p in layer.params.items()}
     metadata = _json_string(arrays, "metadata", path)
     if not isinstance(metadata, dict):

@@ -1,7 +1,7 @@
 """Parameter counts and a layer-by-layer summary of a model (output shapes, parameters).
 
 The summary runs one forward pass on a batch of a single zero image, so it works for
-any layer that has `forward`, including layers this module has never heard of.
+any `cnnlib.Layer`, including layer types this module has never heard of.
 Shapes are reported without the batch axis: (H, W, C) for images, (features,) after
 Flatten.
 """
@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import html
 import math
-import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from .checks import is_integer
+from .layers import Layer, Sequential
 
 
 @dataclass(frozen=True)
@@ -28,42 +30,39 @@ class LayerRow:
     params: int
 
 
-def _layers_of(model: object) -> list[object]:
-    """A Sequential (anything with `.layers`), a list of layers, or a single layer."""
-    if hasattr(model, "layers"):
+def _layers_of(model: object) -> list[Layer]:
+    """A Sequential, a list of layers, or a single layer -> its list of layers."""
+    if isinstance(model, Sequential):
         return list(model.layers)
-    if hasattr(model, "forward"):
+    if isinstance(model, Layer):
         return [model]
-    if isinstance(model, Iterable):
-        return list(model)
-    raise ValueError(f"{model!r} is not a layer, a Sequential or a list of layers")
+    if isinstance(model, Iterable) and not isinstance(model, str | bytes):
+        layers = list(model)
+        if all(isinstance(layer, Layer) for layer in layers):
+            return layers
+    raise ValueError(f"{model!r} is not a cnnlib.Layer, a Sequential or a list of layers")
 
 
 def count_params(layer_or_model: object) -> int:
     """Number of learnable numbers in a layer, a Sequential or a list of layers.
 
-    A layer without `params` (ReLU, pooling, Flatten) has 0.
+    A layer without parameters (ReLU, pooling, Flatten) has 0.
     """
-    params = getattr(layer_or_model, "params", None)
-    if params is not None:
-        return int(sum(np.size(p) for p in params.values()))
-    if hasattr(layer_or_model, "forward"):
-        return 0
-    return sum(count_params(layer) for layer in _layers_of(layer_or_model))
+    return int(sum(np.size(p) for layer in _layers_of(layer_or_model)
+                   for p in layer.params.values()))
 
 
-def _model_dtype(layers: Sequence[object]) -> np.dtype:
+def _model_dtype(layers: Sequence[Layer]) -> np.dtype:
     """The dtype of the first parameter found (float32 when there is none)."""
     for layer in layers:
-        for p in getattr(layer, "params", {}).values():
+        for p in layer.params.values():
             return np.asarray(p).dtype
     return np.dtype(np.float32)
 
 
 def _check_input_shape(input_shape: object) -> tuple[int, ...]:
     shape = tuple(input_shape) if isinstance(input_shape, Iterable) else (input_shape,)
-    if not shape or any(isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1
-                        for d in shape):
+    if not shape or not all(is_integer(d) and d >= 1 for d in shape):
         raise ValueError(f"input_shape = {input_shape!r} must be a non-empty tuple of positive "
                          "integers without the batch axis, e.g. (32, 32, 3)")
     return tuple(int(d) for d in shape)
@@ -81,12 +80,12 @@ def summary(model: object, input_shape: Sequence[int]) -> list[LayerRow]:
     shape = _check_input_shape(input_shape)
     layers = _layers_of(model)
     x = np.zeros((1, *shape), dtype=_model_dtype(layers))
-    switched = [(layer, layer.training) for layer in [model, *layers]
-                if isinstance(getattr(layer, "training", None), bool)]
+    switched = [(layer, layer.training) for layer in {id(m): m for m in [*layers, model]
+                                                      if isinstance(m, Layer)}.values()]
     rows = []
     try:
         for layer, _ in switched:
-            layer.training = False
+            layer.training = False  # not .eval(): a Sequential would switch its layers too
         for i, layer in enumerate(layers):
             try:
                 y = layer.forward(x)

@@ -13,22 +13,20 @@ Everything random comes from the seed: the shuffling of epoch e from the seed an
 the augmentation and dropout from Generators whose states travel in checkpoints, so a
 run that is stopped and resumed ends with exactly the weights of an uninterrupted one.
 
-Checkpoints are .npz model files (`cnnlib.serialization`) plus the optimiser's momentum
-(`optim/…`) and the trainer's state as JSON (`trainer`): epoch, step, history, RNG
-states. They are written atomically after every epoch and when Ctrl-C stops training.
+A checkpoint (`cnnlib.checkpoint`) is written after every epoch and when Ctrl-C stops
+training; `Trainer.from_checkpoint` continues from one. Scores come from `cnnlib.metrics`.
+Book: chapter 8 ("The training loop").
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import signal
 import sys
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,80 +34,13 @@ from pathlib import Path
 import numpy as np
 
 from .augment import augment
+from .checkpoint import data_fingerprint, read_checkpoint, write_checkpoint
+from .checks import fraction, non_negative_int, positive_int, positive_number
 from .layers import Sequential
-from .losses import log_softmax, softmax_cross_entropy
+from .losses import softmax_cross_entropy
+from .metrics import cross_entropy, evaluate_model
 from .optim import SGD
 from .schedules import SCHEDULES, make_schedule
-from .serialization import atomic_savez, model_arrays, model_from_arrays, read_npz
-
-# ----------------------------------------------------------------------------- metrics
-
-
-def predict_logits(model: Sequential, images: np.ndarray, batch_size: int = 500,
-                   flip: bool = False) -> np.ndarray:
-    """Class scores (N, K) for images (N, H, W, C), in evaluation mode, batch by batch.
-
-    flip: average the scores of each image and of its mirror image (test-time
-    augmentation: the network saw both during training, and the two views disagree on
-    different mistakes). The model's training/evaluation mode is restored afterwards.
-    """
-    was_training = getattr(model, "training", False)
-    model.eval()
-    try:
-        out = []
-        for i in range(0, len(images), batch_size):
-            batch = images[i:i + batch_size]
-            logits = model.forward(batch)
-            if flip:
-                logits = (logits + model.forward(batch[:, :, ::-1])) / 2
-            out.append(logits)
-    finally:
-        model.train(was_training)
-    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
-
-
-def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
-    """Mean −log p(true class) (no label smoothing): the loss reported in learning curves."""
-    logp = log_softmax(logits.astype(np.float64))
-    return float(-logp[np.arange(len(labels)), labels].mean())
-
-
-def evaluate_model(model: Sequential, images: np.ndarray, labels: np.ndarray,
-                   batch_size: int = 500, flip: bool = False) -> dict:
-    """{"loss", "accuracy", "n", "predictions", "logits"} of `model` on (images, labels).
-
-    flip: score with the average of each image's and its mirror image's logits.
-    """
-    labels = np.asarray(labels)
-    if len(images) != len(labels) or len(labels) == 0:
-        raise ValueError(f"need as many labels as images, at least one: got {len(images)} "
-                         f"images and {len(labels)} labels")
-    logits = predict_logits(model, images, batch_size, flip)
-    predictions = logits.argmax(axis=1)
-    return {"loss": cross_entropy(logits, labels),
-            "accuracy": float((predictions == labels).mean()), "n": int(len(labels)),
-            "predictions": predictions, "logits": logits}
-
-
-def confusion_matrix(labels: np.ndarray, predictions: np.ndarray,
-                     num_classes: int = 10) -> np.ndarray:
-    """(num_classes, num_classes) int64 counts: row = true class, column = predicted class."""
-    labels, predictions = np.asarray(labels), np.asarray(predictions)
-    if labels.shape != predictions.shape:
-        raise ValueError(f"labels {labels.shape} and predictions {predictions.shape} differ")
-    for name, a in (("labels", labels), ("predictions", predictions)):
-        if a.size and (a.min() < 0 or a.max() >= num_classes):
-            raise ValueError(f"{name} must lie in [0, {num_classes}), got {a.min()}..{a.max()}")
-    flat = labels.astype(np.int64) * num_classes + predictions
-    return np.bincount(flat, minlength=num_classes**2).reshape(num_classes, num_classes)
-
-
-def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
-    """Accuracy of each true class from a confusion matrix: diagonal / row sum (NaN if empty)."""
-    totals = matrix.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(totals > 0, np.diag(matrix) / np.maximum(totals, 1), np.nan)
-
 
 # ----------------------------------------------------------------------- configuration
 
@@ -140,21 +71,14 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} = {value!r} must be a positive integer")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr = {self.lr!r} must be a positive number")
-        if not 0 <= self.label_smoothing < 1:
-            raise ValueError(f"label_smoothing = {self.label_smoothing} must lie in [0, 1)")
+        self.epochs = positive_int("epochs", self.epochs)
+        self.batch_size = positive_int("batch_size", self.batch_size)
+        self.lr = positive_number("lr", self.lr)
+        self.label_smoothing = fraction("label_smoothing", self.label_smoothing)
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule = {self.schedule!r} must be one of {sorted(SCHEDULES)}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed = {self.seed!r} must be a non-negative integer")
-        if isinstance(self.crop_padding, bool) or not isinstance(self.crop_padding, int) \
-                or self.crop_padding < 0:
-            raise ValueError(f"crop_padding = {self.crop_padding!r} must be a non-negative integer")
+        self.seed = non_negative_int("seed", self.seed)
+        self.crop_padding = non_negative_int("crop_padding", self.crop_padding)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -194,6 +118,30 @@ class History:
         return cls(**{k: [math.nan if v is None else v for v in vals] for k, vals in d.items()})
 
 
+@dataclass
+class EpochTotals:
+    """Running sums over the steps of the current epoch (they become its History entry)."""
+
+    loss_sum: float = 0.0  # Σ loss·batch size, so loss_sum / seen is the mean loss
+    correct: int = 0
+    seen: int = 0
+    seconds: float = 0.0  # time spent in SGD steps, not in scoring
+
+    def add(self, loss: float, correct: int, n: int, seconds: float) -> None:
+        self.loss_sum += loss * n
+        self.correct += correct
+        self.seen += n
+        self.seconds += seconds
+
+    def to_list(self) -> list[float]:
+        return [self.loss_sum, self.correct, self.seen, self.seconds]
+
+    @classmethod
+    def from_list(cls, values: list[float]) -> EpochTotals:
+        loss_sum, correct, seen, seconds = values
+        return cls(float(loss_sum), int(correct), int(seen), float(seconds))
+
+
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the weights are unusable from this step on."""
 
@@ -211,15 +159,8 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 
 def _no_decay(name: str, param: np.ndarray) -> bool:
-    """Batch-norm scales are 1-D "weight"s: decaying them would only fight normalisation."""
+    """Batch-norm scales are 1-D "weight"s: decaying them would only fight normalization."""
     return param.ndim < 2
-
-
-def data_fingerprint(images: np.ndarray, labels: np.ndarray) -> str:
-    """A short checksum of a training set, so a checkpoint cannot resume on other data."""
-    crc = zlib.crc32(np.ascontiguousarray(labels).tobytes())
-    crc = zlib.crc32(np.ascontiguousarray(images[:: max(1, len(images) // 64)]).tobytes(), crc)
-    return f"{len(images)}:{crc:08x}"
 
 
 # ----------------------------------------------------------------------------- trainer
@@ -229,7 +170,7 @@ class Trainer:
     """Trains `model` on (x_train, y_train) with `config`; optionally scores a test set per epoch.
 
     x_train: images (N, H, W, C) as the model takes them (uint8 for the reference
-    network, which standardises its input); y_train: int labels (N,).
+    network, which standardizes its input); y_train: int labels (N,).
     x_test/y_test, if given, are scored after every epoch for the learning curves
     only: nothing in training looks at them.
     """
@@ -256,7 +197,7 @@ class Trainer:
         self.step = 0  # completed steps of the current epoch
         self.history = History()
         self.aug_rng = np.random.default_rng([c.seed, 2])
-        self._sums = [0.0, 0, 0, 0.0]  # this epoch so far: loss·n, correct, n, seconds
+        self.totals = EpochTotals()  # of the epoch in progress
         self._stop_requested = False
         self._in_step = False
 
@@ -315,7 +256,7 @@ class Trainer:
         Raises TrainingInterrupted on Ctrl-C (after saving), TrainingDiverged on NaN/inf.
         """
         checkpoint = Path(checkpoint) if checkpoint is not None else None
-        with _sigint_as_request(self):
+        with _StopOnSigint(self):
             try:
                 while self.epoch < self.config.epochs:
                     self._run_epoch(progress, on_step)
@@ -352,15 +293,13 @@ class Trainer:
                 self._in_step = True
                 loss, correct = self.train_step(self.x_train[idx], self.y_train[idx])
                 self.step += 1
-                s = self._sums
-                s[0] += loss * len(idx)
-                s[1] += correct
-                s[2] += len(idx)
-                s[3] += time.perf_counter() - t0
+                t = self.totals
+                t.add(loss, correct, len(idx), time.perf_counter() - t0)
                 self._in_step = False
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(loss=f"{s[0] / s[2]:.3f}", acc=f"{s[1] / s[2]:.3f}",
+                    bar.set_postfix(loss=f"{t.loss_sum / t.seen:.3f}",
+                                    acc=f"{t.correct / t.seen:.3f}",
                                     lr=f"{self.optimizer.lr:.3g}", refresh=False)
                 if on_step is not None:
                     on_step(self)
@@ -371,11 +310,11 @@ class Trainer:
                 bar.close()
 
     def _end_epoch(self, verbose: bool) -> None:
-        loss_n, correct, n, seconds = self._sums
-        h = self.history
+        t, h = self.totals, self.history
+        seconds = t.seconds
         h.epoch.append(self.epoch + 1)
-        h.train_loss.append(loss_n / n)
-        h.train_acc.append(correct / n)
+        h.train_loss.append(t.loss_sum / t.seen)
+        h.train_acc.append(t.correct / t.seen)
         h.lr.append(float(self.optimizer.lr))
         h.seconds.append(seconds)
         if self.x_test is not None:
@@ -388,7 +327,7 @@ class Trainer:
             h.test_acc.append(math.nan)
         self.epoch += 1
         self.step = 0
-        self._sums = [0.0, 0, 0, 0.0]
+        self.totals = EpochTotals()
         if verbose:
             test = (f" | test loss {h.test_loss[-1]:.3f} acc {h.test_acc[-1]:.3f}"
                     if self.x_test is not None else "")
@@ -402,17 +341,14 @@ class Trainer:
                       for i, layer in enumerate(self.model.layers)
                       if isinstance(getattr(layer, "rng", None), np.random.Generator)}
         return {"config": self.config.to_dict(), "epoch": self.epoch, "step": self.step,
-                "sums": self._sums, "history": self.history.to_dict(),
+                "sums": self.totals.to_list(), "history": self.history.to_dict(),
                 "aug_rng": self.aug_rng.bit_generator.state, "layer_rngs": layer_rngs,
                 "data": data_fingerprint(self.x_train, self.y_train),
                 "has_test": self.x_test is not None}
 
     def save_checkpoint(self, path: str | os.PathLike[str]) -> Path:
         """Model + momentum + trainer state -> `path`, atomically. Loadable by `load_model`."""
-        arrays = model_arrays(self.model, {"checkpoint": True, "epoch": self.epoch})
-        arrays.update({f"optim/{k}": v for k, v in self.optimizer.state_dict().items()})
-        arrays["trainer"] = np.array(json.dumps(self.state()))
-        return atomic_savez(path, arrays)
+        return write_checkpoint(path, self.model, self.optimizer.state_dict(), self.state())
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str], x_train: np.ndarray,
@@ -423,40 +359,32 @@ class Trainer:
         The training data must be the same as when the checkpoint was written
         (checked by a fingerprint), or ValueError says so.
         """
-        path = Path(path)
-        arrays = read_npz(path, "checkpoint")
-        if "trainer" not in arrays:
-            raise ValueError(f"{path} is a model file, not a training checkpoint: it has no "
-                             "'trainer' state to resume from")
+        model, optimizer_state, state = read_checkpoint(path)
         try:
-            state = json.loads(str(arrays["trainer"]))
             config = TrainConfig.from_dict(state["config"])
-        except (json.JSONDecodeError, KeyError, TypeError) as err:
+            trainer = cls(model, x_train, y_train, config, x_test=x_test, y_test=y_test)
+            if state["data"] != data_fingerprint(x_train, y_train):
+                raise ValueError(
+                    f"{path} was written while training on other data (fingerprint "
+                    f"{state['data']}, this data {data_fingerprint(x_train, y_train)}: "
+                    f"{len(y_train)} images); resume with the same --data and --subset")
+            trainer.optimizer.load_state_dict(optimizer_state)
+            trainer.epoch, trainer.step = int(state["epoch"]), int(state["step"])
+            trainer.totals = EpochTotals.from_list(state["sums"])
+            trainer.history = History.from_dict(state["history"])
+            trainer.aug_rng.bit_generator.state = state["aug_rng"]
+            for i, rng_state in state["layer_rngs"].items():
+                model.layers[int(i)].rng.bit_generator.state = rng_state
+        except (KeyError, TypeError) as err:
             raise ValueError(f"{path}: the trainer state is unreadable ({err!r})") from err
-        model, _ = model_from_arrays(arrays, path)
-        model.train()
-        trainer = cls(model, x_train, y_train, config, x_test=x_test, y_test=y_test)
-        if state["data"] != data_fingerprint(x_train, y_train):
-            raise ValueError(
-                f"{path} was written while training on other data (fingerprint "
-                f"{state['data']}, this data {data_fingerprint(x_train, y_train)}: "
-                f"{len(y_train)} images); resume with the same --data and --subset")
-        trainer.optimizer.load_state_dict(
-            {k[len("optim/"):]: v for k, v in arrays.items() if k.startswith("optim/")})
-        trainer.epoch, trainer.step = int(state["epoch"]), int(state["step"])
-        trainer._sums = list(state["sums"])
-        trainer.history = History.from_dict(state["history"])
-        trainer.aug_rng.bit_generator.state = state["aug_rng"]
-        for i, rng_state in state["layer_rngs"].items():
-            model.layers[int(i)].rng.bit_generator.state = rng_state
         return trainer
 
 
-class _sigint_as_request:
+class _StopOnSigint:
     """While training, Ctrl-C (SIGINT) asks the loop to stop after the current step.
 
     The loop then saves a consistent checkpoint and raises TrainingInterrupted. A second
-    Ctrl-C raises KeyboardInterrupt at once (the default behaviour is restored after the
+    Ctrl-C raises KeyboardInterrupt at once (the default behavior is restored after the
     first). Outside the main thread signals cannot be caught, and nothing changes.
     """
 
@@ -470,7 +398,7 @@ class _sigint_as_request:
         print("\nCtrl-C: stopping after this step and saving a checkpoint "
               "(press Ctrl-C again to quit at once)", file=sys.stderr, flush=True)
 
-    def __enter__(self) -> _sigint_as_request:
+    def __enter__(self) -> _StopOnSigint:
         self.trainer._stop_requested = False
         if threading.current_thread() is threading.main_thread():
             self.previous = signal.signal(signal.SIGINT, self._handler)

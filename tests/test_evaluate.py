@@ -15,7 +15,7 @@ from cnnlib.data import load_cifar10
 from cnnlib.models import reference_network
 from cnnlib.normalization import channel_stats
 from cnnlib.serialization import save_model
-from cnnlib.training import (
+from cnnlib.metrics import (
     confusion_matrix,
     evaluate_model,
     per_class_accuracy,

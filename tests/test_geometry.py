@@ -238,7 +238,7 @@ def _ones_model(pool):
     layers = [Conv2D(1, 1, 3, dtype=np.float64), Conv2D(1, 1, 3, dtype=np.float64), pool(2, 2),
               Conv2D(1, 1, 3, dtype=np.float64), Conv2D(1, 1, 3, dtype=np.float64), pool(2, 2)]
     for layer in layers:
-        if hasattr(layer, "params"):
+        if layer.params:
             layer.params["weight"][...] = 1.0
     return Sequential(*layers)
 

@@ -139,7 +139,7 @@ def test_train_and_eval_switch_through_sequential():
 
 
 @pytest.mark.parametrize(("shape", "match"), [
-    ((2, 3, 3, 4), "3 channels"),
+    ((2, 3, 3, 4), "3 input channels"),
     ((2, 3, 3), "4-D"),
     ((1, 1, 1, 3), "more than one value"),
 ])

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 import cnnlib.serialization as ser
+import cnnlib
 from cnnlib import AvgPool2D, Conv2D, Linear, Sequential, Tanh
 from cnnlib.models import reference_network
-from cnnlib.pooling_global import GlobalAvgPool2D
+from cnnlib.layers import GlobalAvgPool2D
 from cnnlib.serialization import (
     layer_config,
     layer_from_config,
@@ -76,7 +77,7 @@ def test_every_layer_type_describes_and_rebuilds_itself(layer):
 
 
 def test_saving_an_unknown_layer_type_is_refused(tmp_path):
-    class Custom:
+    class Custom(cnnlib.Layer):
         def forward(self, x):
             return x
 

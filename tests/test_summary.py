@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnnlib import Conv2D, Flatten, Linear, MaxPool2D, ReLU, Sequential
+from cnnlib import Conv2D, Flatten, Layer, Linear, MaxPool2D, ReLU, Sequential
 from cnnlib.summary import (
     LayerRow,
     count_params,
@@ -57,7 +57,7 @@ def test_summary_rows_of_a_small_cnn():
 def test_summary_forwards_in_the_models_dtype():
     seen = []
 
-    class Spy:
+    class Spy(Layer):
         def forward(self, x):
             seen.append(x.dtype)
             return x
@@ -72,7 +72,7 @@ def test_summary_forwards_in_the_models_dtype():
 
 
 def test_summary_handles_an_unknown_layer_by_running_it():
-    class Doubler:  # no params, no repr: summary knows nothing about it
+    class Doubler(Layer):  # no params, no repr of its own: summary knows nothing about it
         def forward(self, x):
             return np.concatenate([x, x], axis=-1)
 
@@ -90,9 +90,7 @@ def test_summary_of_a_single_layer():
 
 
 def test_summary_restores_training_mode_of_model_and_layers():
-    class ModeLayer:
-        training = True
-
+    class ModeLayer(Layer):
         def forward(self, x):
             self.seen = self.training
             return x
@@ -136,7 +134,7 @@ def test_summary_table_renders_html_with_the_total():
 
 
 def test_summary_table_escapes_html_in_layer_names():
-    class Odd:
+    class Odd(Layer):
         def forward(self, x):
             return x
 

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from cnnlib import Sequential, gradcheck
-from cnnlib.pooling_global import GlobalAvgPool2D
-from cnnlib.regularization import Dropout
+from cnnlib.layers import Dropout, GlobalAvgPool2D
 
 # ---------------------------------------------------------------------------- Dropout
 

@@ -1,0 +1,186 @@
+"""The engine: the textbook convolution of `cnnlib.functional`, run fast on big batches.
+
+It changes how the work is scheduled, never what is computed. Three habits, measured in
+the book's appendix:
+- the batch is cut into chunks whose im2col matrix fits in a core's cache
+  (`batch_chunks`), so that matrix never travels to main memory and back;
+- the chunks run on all CPU cores at once (`for_each_chunk`), so the copies that build
+  the matrices are parallel too, not only the matrix products;
+- for stride 1, the input gradient is computed as a convolution with flipped filters
+  (`functional.conv2d_input_grad_flipped`), which reuses the fast forward path.
+
+Every chunk is handed to the same functions the chapters show (`conv2d_forward`,
+`conv2d_weight_grads`, `conv2d_input_grad`), and the tests hold the engine's results
+equal to theirs on whole batches.
+
+Global state: cnnlib's worker threads (made on first use) and the thread counts of
+NumPy's BLAS library, which the engine sets to one per worker while it uses them.
+Book: appendix, "Chunks and cores".
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+from . import functional as F
+from .shapes import conv_output_size
+
+# Working-set size of one chunk of a batch (see `batch_chunks`): about one core's L2
+# cache, so the im2col copy of a chunk is still cached when the product reads it.
+CHUNK_BYTES = 2**21
+
+
+# --------------------------------------------------------------------------- the drivers
+
+
+def conv2d_forward(
+    x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride: int = 1,
+    padding: int = 0,
+) -> tuple[np.ndarray, tuple]:
+    """`functional.conv2d_forward`, chunk by chunk on all cores: same arguments, same result."""
+    F.check_conv_args(x, weight, bias)
+    n, h, w, c = x.shape
+    k, f = weight.shape[0], weight.shape[1]
+    h2, w2 = conv_output_size(h, f, stride, padding), conv_output_size(w, f, stride, padding)
+    y = np.empty((n, h2, w2, k), dtype=np.result_type(x, weight))
+
+    def forward_chunk(chunk: slice) -> None:
+        y[chunk] = F.conv2d_forward(x[chunk], weight, bias, stride, padding)[0]
+
+    for_each_chunk(forward_chunk, batch_chunks(n, h2 * w2 * f * f * c * x.itemsize))
+    return y, (x, weight, stride, padding)
+
+
+def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`functional.conv2d_backward`, chunk by chunk on all cores: (dx, dweight, dbias)."""
+    x, weight, stride, padding = cache
+    n, c, f = x.shape[0], x.shape[3], weight.shape[1]
+    h2, w2 = dout.shape[1], dout.shape[2]
+
+    def weight_grads(chunk: slice) -> tuple[np.ndarray, np.ndarray]:
+        return F.conv2d_weight_grads(dout[chunk], (x[chunk], weight, stride, padding))
+
+    grads = for_each_chunk(weight_grads, batch_chunks(n, h2 * w2 * f * f * c * x.itemsize))
+    dweight = sum(dw for dw, _ in grads)
+    dbias = sum(db for _, db in grads)
+    return conv2d_input_grad(dout, weight, x.shape, stride, padding), dweight, dbias
+
+
+def conv2d_input_grad(dout: np.ndarray, weight: np.ndarray, x_shape: tuple[int, ...],
+                      stride: int, padding: int) -> np.ndarray:
+    """`functional.conv2d_input_grad`, fast: dout (N, H2, W2, K) -> dx (N, H, W, C).
+
+    Stride 1: the flipped-filter convolution, through the fast forward path. It is
+    skipped when the input is so thin (F·F·C < K, e.g. RGB images) that its matrix
+    product would be a narrow one; then, and for other strides, col2im runs per chunk.
+    """
+    n, h, w, c = x_shape
+    k, f = weight.shape[0], weight.shape[1]
+    if stride == 1 and padding <= f - 1 and f * f * c >= k:
+        return conv2d_forward(dout, F.flip_filters(weight), None, 1, f - 1 - padding)[0]
+    h2, w2 = dout.shape[1], dout.shape[2]
+    dx = np.empty(x_shape, dtype=np.result_type(dout, weight))
+
+    def input_grad_chunk(chunk: slice) -> None:
+        m = dout[chunk].shape[0]
+        dx[chunk] = F.conv2d_input_grad(dout[chunk], weight, (m, h, w, c), stride, padding)
+
+    per_image = (h2 * w2 * f * f * c + (h + 2 * padding) * (w + 2 * padding) * c) * dx.itemsize
+    for_each_chunk(input_grad_chunk, batch_chunks(n, per_image))
+    return dx
+
+
+# --------------------------------------------------------------------------- chunks and cores
+
+
+def batch_chunks(n: int, bytes_per_image: int) -> list[slice]:
+    """Split a batch of n images into slices whose working set is about CHUNK_BYTES.
+
+    The im2col matrix of a whole batch is many times the size of the CPU's caches: built
+    at once, it is written to main memory and read back by the matrix product. Chunk by
+    chunk, it is still in the cache when the product reads it. There are at least as
+    many chunks as worker threads (when there are that many images), so none sits idle.
+    """
+    step = max(1, min(CHUNK_BYTES // max(bytes_per_image, 1), -(-n // worker_count())))
+    return [slice(lo, min(lo + step, n)) for lo in range(0, n, step)]
+
+
+def for_each_chunk(fn: Callable[[slice], object], chunks: list[slice]) -> list:
+    """[fn(chunk) for chunk in chunks], spread over the CPU's cores; results in order.
+
+    NumPy releases Python's global lock inside its copies, ufuncs and matrix products,
+    so threads really run in parallel. Each worker gets a core to itself, so NumPy's
+    BLAS is kept to one thread per product (through threadpoolctl): one chunk per core
+    beats two cores sharing every small product. The setting stays until cnnlib runs
+    single-threaded again (CNNLIB_NUM_THREADS=1): switching OpenBLAS back and forth
+    wakes its idle threads, which then spin and take a core from the next layer.
+    """
+    workers = worker_count()
+    _blas_single_threaded(workers > 1)
+    if workers < 2 or len(chunks) < 2 or getattr(_worker_flag, "set", False):
+        return [fn(chunk) for chunk in chunks]  # nested calls run inside their worker
+    # np.errstate is per thread: run each chunk under the caller's floating-point error
+    # settings, so a caller that silences overflow (a diverging run) silences it here too.
+    errors = np.geterr()
+
+    def fn_with_callers_errstate(chunk: slice) -> object:
+        with np.errstate(**errors):
+            return fn(chunk)
+
+    return list(_worker_pool(workers).map(fn_with_callers_errstate, chunks))
+
+
+def worker_count() -> int:
+    """CNNLIB_NUM_THREADS if set, else as many as NumPy's BLAS threads at start (so
+    OPENBLAS_NUM_THREADS=1 means one); 1 when NumPy's BLAS cannot be controlled."""
+    if not _blas_libraries():
+        return 1
+    override = os.environ.get("CNNLIB_NUM_THREADS")
+    if override:
+        if not override.isdigit() or int(override) < 1:
+            raise ValueError(f"CNNLIB_NUM_THREADS = {override!r} must be a positive integer")
+        return int(override)
+    return max(_state["blas_threads"])
+
+
+# The engine's global state: its worker threads (made on first use) and the BLAS
+# thread counts it found, to give them back when it stops using its workers.
+_lock = threading.Lock()
+_worker_flag = threading.local()
+_state: dict = {"blas": None, "blas_threads": [], "one_thread": False, "pool": None, "workers": 0}
+
+
+def _blas_libraries() -> list:
+    """NumPy's BLAS libraries as threadpoolctl controllers (looked up once)."""
+    with _lock:
+        if _state["blas"] is None:
+            found = ThreadpoolController().select(user_api="blas")
+            _state["blas"] = list(found.lib_controllers)
+            _state["blas_threads"] = [lib.num_threads for lib in _state["blas"]]
+        return _state["blas"]
+
+
+def _blas_single_threaded(one: bool) -> None:
+    with _lock:
+        if _state["one_thread"] != one:
+            for lib, n in zip(_state["blas"], _state["blas_threads"], strict=True):
+                lib.set_num_threads(1 if one else n)
+            _state["one_thread"] = one
+
+
+def _worker_pool(workers: int):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _lock:
+        if _state["pool"] is None or _state["workers"] != workers:
+            if _state["pool"] is not None:
+                _state["pool"].shutdown(wait=False)
+            _state["pool"] = ThreadPoolExecutor(
+                workers, "cnnlib", initializer=setattr, initargs=(_worker_flag, "set", True))
+            _state["workers"] = workers
+        return _state["pool"]
