@@ -12,15 +12,15 @@ from test_train import NAMES, write_cifar_folder
 
 from cnnlib import evaluate as evaluate_cli
 from cnnlib.data import load_cifar10
-from cnnlib.models import reference_network
-from cnnlib.normalization import channel_stats
-from cnnlib.serialization import save_model
 from cnnlib.metrics import (
     confusion_matrix,
     evaluate_model,
     per_class_accuracy,
     predict_logits,
 )
+from cnnlib.models import reference_network
+from cnnlib.normalization import channel_stats
+from cnnlib.serialization import save_model
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import cnnlib.serialization as ser
 import cnnlib
+import cnnlib.serialization as ser
 from cnnlib import AvgPool2D, Conv2D, Linear, Sequential, Tanh
-from cnnlib.models import reference_network
 from cnnlib.layers import GlobalAvgPool2D
+from cnnlib.models import reference_network
 from cnnlib.serialization import (
     layer_config,
     layer_from_config,
