@@ -1,8 +1,7 @@
 """The contenders that are not in cnnlib itself: loop backward passes and PyTorch twins.
 
-- `conv2d_backward_loops`, `max_pool_backward_loops`: the backward passes in the style
-  of `cnnlib.naive` (explicit loops over images, filters and positions), so the "loops"
-  column of the layer table has a backward time too.
+- `conv2d_backward_loops`, `max_pool_backward_loops`: the loop backward passes of
+  `cnnlib.naive`, so the "loops" column of the layer table has a backward time too.
 - `torch_reference_network`: the book's reference network (`cnnlib.models`) rebuilt
   layer for layer in PyTorch, optionally with cnnlib's weights copied in, so the two
   compute the same function.
@@ -16,39 +15,8 @@ from common import torch
 
 import cnnlib
 from cnnlib.models import reference_network
-
-
-def conv2d_backward_loops(x: np.ndarray, weight: np.ndarray, dout: np.ndarray, stride: int = 1,
-                          padding: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dx, dweight, dbias) of a convolution with loops over images, positions and filters."""
-    n_img, h, w, _ = x.shape
-    k_filters, f = weight.shape[0], weight.shape[1]
-    xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
-    dxp, dweight = np.zeros_like(xp), np.zeros_like(weight)
-    for n in range(n_img):
-        for i in range(dout.shape[1]):
-            for j in range(dout.shape[2]):
-                top, left = i * stride, j * stride
-                window = xp[n, top : top + f, left : left + f, :]
-                for k in range(k_filters):
-                    dweight[k] += dout[n, i, j, k] * window
-                    dxp[n, top : top + f, left : left + f, :] += dout[n, i, j, k] * weight[k]
-    dbias = dout.sum(axis=(0, 1, 2))
-    return dxp[:, padding : padding + h, padding : padding + w, :], dweight, dbias
-
-
-def max_pool_backward_loops(x: np.ndarray, dout: np.ndarray, f: int = 2, s: int = 2) -> np.ndarray:
-    """dx of max pooling with a loop over output positions: the gradient goes to the first max."""
-    n, _, _, c = x.shape
-    dx = np.zeros_like(x)
-    rows, cols = np.arange(n)[:, None], np.arange(c)[None, :]
-    for r in range(dout.shape[1]):
-        for q in range(dout.shape[2]):
-            window = x[:, r * s : r * s + f, q * s : q * s + f, :].reshape(n, f * f, c)
-            i, j = np.divmod(window.argmax(axis=1), f)  # (N, C) offsets of the winners
-            dx[rows, r * s + i, q * s + j, cols] += dout[:, r, q, :]
-    return dx
-
+from cnnlib.naive import conv2d_backward_naive as conv2d_backward_loops  # noqa: F401
+from cnnlib.naive import max_pool2d_backward_naive as max_pool_backward_loops  # noqa: F401
 
 # ----------------------------------------------------------------------------- networks
 

@@ -2,6 +2,7 @@
 
 An analytic backward pass is trusted only once it agrees with
 (f(x + h) - f(x - h)) / 2h, measured in float64 where rounding stays far below h².
+Book: chapter 5 ("Checking gradients numerically").
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .init import Seed, make_rng
+from .layers import Layer
 
 
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -37,7 +39,7 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     return float(np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-12))
 
 
-def gradcheck(layer: object, x: np.ndarray, *, eps: float = 1e-6, seed: Seed = 0,
+def gradcheck(layer: Layer, x: np.ndarray, *, eps: float = 1e-6, seed: Seed = 0,
               verbose: bool = False) -> float:
     """Max relative error between `layer`'s backward pass and central differences.
 
@@ -56,8 +58,8 @@ def gradcheck(layer: object, x: np.ndarray, *, eps: float = 1e-6, seed: Seed = 0
     layer.forward(x)
     dx = layer.backward(r.copy())
     analytic = {"input": dx}
-    analytic.update({name: g.copy() for name, g in getattr(layer, "grads", {}).items()})
-    targets = {"input": x, **getattr(layer, "params", {})}
+    analytic.update({name: g.copy() for name, g in layer.grads.items()})
+    targets = {"input": x, **layer.params}
     errors = {}
     for name, array in targets.items():
         if array.dtype != np.float64:
@@ -67,3 +69,33 @@ def gradcheck(layer: object, x: np.ndarray, *, eps: float = 1e-6, seed: Seed = 0
         for name, err in errors.items():
             print(f"{name:>12}: relative error {err:.2e}")
     return max(errors.values())
+
+
+def as_float64(layer: Layer) -> Layer:
+    """The same layer with its parameters cast to float64 in place (gradient checks need the
+    precision: float32 rounding is larger than the differences being measured)."""
+    for name in layer.params:
+        layer.params[name] = layer.params[name].astype(np.float64)
+    return layer
+
+
+class FixedRandomness(Layer):
+    """A random layer (dropout) that draws the same random numbers at every forward pass.
+
+    A gradient check evaluates the layer hundreds of times and needs one fixed function,
+    so the layer's generator is restarted from the same state before each forward.
+    """
+
+    def __init__(self, layer: Layer):
+        self.layer = layer
+        self._state = layer.rng.bit_generator.state
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.layer.rng.bit_generator.state = self._state
+        return self.layer.forward(x)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return self.layer.backward(dout)
+
+    def extra_repr(self) -> str:
+        return repr(self.layer)

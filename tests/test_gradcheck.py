@@ -17,15 +17,9 @@ from cnnlib import (
     numerical_gradient,
     relative_error,
 )
+from cnnlib.gradcheck import as_float64
 
 TOLERANCE = 1e-6
-
-
-def float64(layer):
-    """The same layer with float64 parameters (gradchecks need the precision)."""
-    for name in getattr(layer, "params", {}):
-        layer.params[name] = layer.params[name].astype(np.float64)
-    return layer
 
 
 def assert_gradcheck(layer, x, seed=0):
@@ -48,7 +42,7 @@ def assert_gradcheck(layer, x, seed=0):
 )
 def test_conv2d_gradients(n, h, w, c, k, f, s, p):
     rng = np.random.default_rng(7)
-    layer = float64(Conv2D(c, k, f, stride=s, padding=p, seed=1))
+    layer = as_float64(Conv2D(c, k, f, stride=s, padding=p, seed=1))
     layer.params["bias"] = rng.standard_normal(k)
     assert_gradcheck(layer, rng.standard_normal((n, h, w, c)))
 
@@ -68,7 +62,7 @@ def test_elementwise_and_reshape_gradients(layer):
 
 @pytest.mark.parametrize(("fin", "fout"), [(1, 1), (7, 3), (12, 10)])
 def test_linear_gradients(fin, fout):
-    layer = float64(Linear(fin, fout, seed=2))
+    layer = as_float64(Linear(fin, fout, seed=2))
     layer.params["bias"] = np.random.default_rng(5).standard_normal(fout)
     assert_gradcheck(layer, np.random.default_rng(6).standard_normal((4, fin)))
 
@@ -76,9 +70,9 @@ def test_linear_gradients(fin, fout):
 def test_whole_network_gradients():
     """conv -> ReLU -> pool -> conv -> tanh -> avgpool -> flatten -> linear, end to end."""
     net = Sequential(
-        float64(Conv2D(3, 4, 3, padding=1, seed=0)), ReLU(), MaxPool2D(2, 2),
-        float64(Conv2D(4, 3, 3, stride=1, padding=1, seed=1)), Tanh(), AvgPool2D(2, 2),
-        Flatten(), float64(Linear(2 * 2 * 3, 5, seed=2)), Sigmoid(),
+        as_float64(Conv2D(3, 4, 3, padding=1, seed=0)), ReLU(), MaxPool2D(2, 2),
+        as_float64(Conv2D(4, 3, 3, stride=1, padding=1, seed=1)), Tanh(), AvgPool2D(2, 2),
+        Flatten(), as_float64(Linear(2 * 2 * 3, 5, seed=2)), Sigmoid(),
     )
     x = np.random.default_rng(8).standard_normal((2, 8, 8, 3))
     assert_gradcheck(net, x)
@@ -102,7 +96,7 @@ def test_gradcheck_catches_a_wrong_parameter_gradient():
             self.grads["weight"] = self.grads["weight"] * 0.5
             return dx
 
-    layer = float64(HalfWeightGradLinear(4, 3, seed=0))
+    layer = as_float64(HalfWeightGradLinear(4, 3, seed=0))
     assert gradcheck(layer, np.random.default_rng(0).standard_normal((2, 4))) > 0.1
 
 

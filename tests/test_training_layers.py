@@ -4,30 +4,15 @@ import numpy as np
 import pytest
 
 from cnnlib import Sequential, gradcheck
+from cnnlib.gradcheck import FixedRandomness
 from cnnlib.layers import Dropout, GlobalAvgPool2D
 
 # ---------------------------------------------------------------------------- Dropout
 
 
-class FixedMaskDropout:
-    """Dropout whose generator restarts at every forward, so each call draws the same mask
-    (a gradient check evaluates the layer hundreds of times and needs one fixed function)."""
-
-    def __init__(self, p, seed):
-        self.layer = Dropout(p, seed=seed)
-        self.state = self.layer.rng.bit_generator.state
-
-    def forward(self, x):
-        self.layer.rng.bit_generator.state = self.state
-        return self.layer.forward(x)
-
-    def backward(self, dout):
-        return self.layer.backward(dout)
-
-
 def test_dropout_gradient_in_training_mode():
     x = np.random.default_rng(0).standard_normal((4, 3, 3, 2))
-    assert gradcheck(FixedMaskDropout(0.3, seed=1), x) < 1e-7
+    assert gradcheck(FixedRandomness(Dropout(0.3, seed=1)), x) < 1e-7
 
 
 def test_dropout_zeroes_about_p_and_keeps_the_mean():
