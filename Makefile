@@ -33,8 +33,8 @@ PYTEST_ARGS ?=
 
 BOOK_FLAGS := -W -n --keep-going
 LAB_ARGS ?=
+LAB_START := /lab/tree/chapters
 # Jupyter refuses to run as root without this (containers, CI machines).
-LAB_START := $(if $(NOTEBOOKS),/lab/tree/chapters,/lab)
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: help venv vendor book test bench lab clean distclean
@@ -93,19 +93,12 @@ test: $(VENV_STAMP) vendor $(TEST_CACHE_STAMP)
 	$(TEST_ENV) CNNLIB_BOOK_TEST_DIR=$(TEST_BOOK_DIR) \
 	    python -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env $(PYTEST_ARGS) \
 	    || pytest_status=$$?; \
-	if [ -z "$(NOTEBOOKS)" ]; then echo "(no chapter notebooks yet: nbval had nothing to run)"; fi; \
 	if [ $$ruff_status -ne 0 ]; then echo "ruff check failed (exit $$ruff_status)"; fi; \
 	if [ $$pytest_status -ne 0 ]; then echo "pytest failed (exit $$pytest_status)"; fi; \
 	[ $$ruff_status -eq 0 ] && [ $$pytest_status -eq 0 ]
 
 bench: $(VENV_STAMP)
-	@if [ -f benchmarks/run_all.py ]; then \
-	    python benchmarks/run_all.py; \
-	else \
-	    shopt -s nullglob; files=(benchmarks/bench_*.py); \
-	    if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks yet (benchmarks/bench_*.py)"; fi; \
-	    for f in "$${files[@]}"; do echo "== $$f"; python "$$f"; done; \
-	fi
+	python benchmarks/run_all.py
 
 # The notebook server is offline: no news feed, no update check.
 lab: $(VENV_STAMP)

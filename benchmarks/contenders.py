@@ -88,12 +88,12 @@ def _copy_weights(src: cnnlib.Sequential, dst) -> None:
 
 def cnnlib_training_step(model: cnnlib.Sequential, lr: float = 0.01, momentum: float = 0.9):
     """A function that runs one SGD step on (images (N, H, W, C), labels) and returns the loss."""
-    optimiser = cnnlib.SGD(model, lr=lr, momentum=momentum)
+    optimizer = cnnlib.SGD(model, lr=lr, momentum=momentum)
 
     def step(images: np.ndarray, labels: np.ndarray) -> float:
         loss, dlogits = cnnlib.softmax_cross_entropy(model.forward(images), labels)
         model.backward(dlogits)
-        optimiser.step()
+        optimizer.step()
         return loss
 
     return step
@@ -101,13 +101,13 @@ def cnnlib_training_step(model: cnnlib.Sequential, lr: float = 0.01, momentum: f
 
 def torch_training_step(net, lr: float = 0.01, momentum: float = 0.9):
     """The same step in PyTorch, on (images (N, C, H, W) tensor, labels tensor)."""
-    optimiser = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
 
     def step(images, labels) -> float:
-        optimiser.zero_grad(set_to_none=True)
+        optimizer.zero_grad(set_to_none=True)
         loss = torch.nn.functional.cross_entropy(net(images), labels)
         loss.backward()
-        optimiser.step()
+        optimizer.step()
         return float(loss.detach())
 
     return step

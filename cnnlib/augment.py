@@ -9,10 +9,9 @@ new arrays of the same shape and dtype; no Python loop runs over the images.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from .checks import non_negative_int
 from .init import Seed, make_rng
 
 
@@ -28,8 +27,7 @@ def random_crop(images: np.ndarray, padding: int, rng: Seed = None) -> np.ndarra
     uniformly from {−padding, …, +padding}²; pixels shifted in from outside are zero.
     """
     _check_images(images)
-    if isinstance(padding, bool) or not isinstance(padding, numbers.Integral) or padding < 0:
-        raise ValueError(f"padding = {padding!r} must be a non-negative integer")
+    padding = non_negative_int("padding", padding)
     if padding == 0:
         return images.copy()
     gen = make_rng(rng)

@@ -29,7 +29,7 @@ def window_view(x: np.ndarray, f: int, s: int) -> np.ndarray:
     """Every F×F window of x at stride S, as a read-only strided view: nothing is copied.
 
     x: (N, H, W, C) -> (N, H2, W2, F, F, C) with H2 = ⌊(H - F)/S⌋ + 1. Element
-    [n, r, q, i, j, ch] is x[n, r·S + i, q·S + j, ch], so neighbouring windows share memory.
+    [n, r, q, i, j, ch] is x[n, r·S + i, q·S + j, ch], so neighboring windows share memory.
     """
     n, h, w, c = x.shape
     h2, w2 = (h - f) // s + 1, (w - f) // s + 1
@@ -45,7 +45,7 @@ def extract_windows(x: np.ndarray, f: int, s: int) -> np.ndarray:
 
     x: (N, H, W, C) -> (N, H2, W2, F, F, C) with H2 = ⌊(H - F)/S⌋ + 1.
     The result is contiguous, so (F, F, C) flattens to one row of an im2col matrix.
-    A single copy of `window_view` moves one window row (F·C neighbouring numbers) at a
+    A single copy of `window_view` moves one window row (F·C neighboring numbers) at a
     time: several times faster than F·F slab copies of C numbers each when C is small.
     """
     return np.ascontiguousarray(window_view(x, f, s))

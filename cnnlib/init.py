@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .checks import is_integer
+
 Seed = int | np.random.Generator | None
 
 
@@ -11,7 +13,7 @@ def make_rng(seed: Seed = None) -> np.random.Generator:
     """A Generator from an int seed, an existing Generator (used as is), or None (fresh)."""
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+    if seed is not None and not is_integer(seed):
         raise ValueError(f"seed = {seed!r} must be an int, a numpy Generator or None")
     return np.random.default_rng(seed)
 
@@ -31,7 +33,7 @@ def glorot_uniform(shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.ra
 
 def init_weight(shape: tuple[int, ...], fan_in: int, fan_out: int, init: str,
                 rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
-    """Dispatch on the name of an initialisation scheme: "he" or "glorot"."""
+    """Dispatch on the name of an initialization scheme: "he" or "glorot"."""
     if init == "he":
         return he_normal(shape, fan_in, rng, dtype)
     if init == "glorot":

@@ -3,11 +3,11 @@
 Before networks learned their filters, image processing used a few designed by hand.
 Each function returns a fresh (F, F) array, so changing it never changes the next call:
 
-- `laplacian`: -1 everywhere, 8 in the centre. Sums to 0, so a flat region gives 0 and
+- `laplacian`: -1 everywhere, 8 in the center. Sums to 0, so a flat region gives 0 and
   only places where the brightness changes (edges) respond.
-- `box_blur`, `gaussian_blur`: averages of a neighbourhood. Sum to 1, so a flat region
+- `box_blur`, `gaussian_blur`: averages of a neighborhood. Sum to 1, so a flat region
   keeps its brightness.
-- `sharpen`: the image plus its Laplacian (5 in the centre, -1 at the four neighbours).
+- `sharpen`: the image plus its Laplacian (5 in the center, -1 at the four neighbors).
   Sums to 1.
 - `sobel_x`, `sobel_y`: horizontal and vertical brightness gradients. Sum to 0.
 
@@ -18,36 +18,35 @@ into gray.
 
 from __future__ import annotations
 
-import numbers
 from math import comb
 
 import numpy as np
+
+from .checks import positive_int
 
 # ITU-R BT.601 luma: how bright red, green and blue look to a human eye.
 LUMA_WEIGHTS: tuple[float, float, float] = (0.299, 0.587, 0.114)
 
 
 def _check_size(size: object) -> int:
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-        raise ValueError(f"kernel size = {size!r} must be a positive integer")
-    return int(size)
+    return positive_int("kernel size", size)
 
 
 def laplacian(*, dtype: np.dtype = np.float32) -> np.ndarray:
-    """The edge detector: -1 everywhere, 8 in the centre. (3, 3), sums to 0."""
+    """The edge detector: -1 everywhere, 8 in the center. (3, 3), sums to 0."""
     k = -np.ones((3, 3), dtype=dtype)
     k[1, 1] = 8
     return k
 
 
 def box_blur(size: int = 3, *, dtype: np.dtype = np.float32) -> np.ndarray:
-    """The plain average of a size×size neighbourhood: (size, size), every entry 1/size²."""
+    """The plain average of a size×size neighborhood: (size, size), every entry 1/size²."""
     size = _check_size(size)
     return np.full((size, size), 1.0 / size**2, dtype=dtype)
 
 
 def gaussian_blur(size: int = 3, *, dtype: np.dtype = np.float32) -> np.ndarray:
-    """A weighted average that trusts the centre most: (size, size), sums to 1.
+    """A weighted average that trusts the center most: (size, size), sums to 1.
 
     The weights are binomial coefficients (for size 3: [1, 2, 1] ⊗ [1, 2, 1] / 16), the
     integer approximation of a Gaussian bell that image processing has long used.
@@ -58,7 +57,7 @@ def gaussian_blur(size: int = 3, *, dtype: np.dtype = np.float32) -> np.ndarray:
 
 
 def sharpen(*, dtype: np.dtype = np.float32) -> np.ndarray:
-    """The image plus its 4-neighbour Laplacian: 5 in the centre, -1 above, below, left
+    """The image plus its 4-neighbor Laplacian: 5 in the center, -1 above, below, left
     and right. (3, 3), sums to 1, so flat regions keep their brightness."""
     return np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=dtype)
 
@@ -109,9 +108,7 @@ def as_conv_weight(kernel: np.ndarray, in_channels: int = 1, *, average: bool = 
             f"kernel must be a square (F, F) array or a stack (K, F, F) of them, got shape "
             f"{np.shape(kernel)}"
         )
-    if (isinstance(in_channels, bool) or not isinstance(in_channels, numbers.Integral)
-            or in_channels < 1):
-        raise ValueError(f"in_channels = {in_channels!r} must be a positive integer")
+    in_channels = positive_int("in_channels", in_channels)
     weight = np.repeat(k[..., None], in_channels, axis=3)
     if average:
         weight = weight / in_channels

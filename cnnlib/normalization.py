@@ -142,9 +142,9 @@ class BatchNorm(Layer):
                              f"to estimate a variance, got input shape {x.shape}")
         else:
             flat = x.reshape(m, self.num_features)
-            # Mean and mean square in one read each (no centred copy of x):
+            # Mean and mean square in one read each (no centered copy of x):
             # σ² = E[x²] − μ², unless μ is so large next to σ that the difference would
-            # cancel most digits; then the variance is taken of the centred values.
+            # cancel most digits; then the variance is taken of the centered values.
             mean = _channel_sum(x) / dtype.type(m)
             var = np.einsum("mc,mc->c", flat, flat) / dtype.type(m) - mean * mean
             if np.any(mean * mean > 100 * var):

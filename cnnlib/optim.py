@@ -24,7 +24,7 @@ class SGD:
     """v ← μ·v + (g + λ·w);  w ← w − lr·v   (Nesterov: w ← w − lr·(g + λ·w + μ·v)).
 
     model: a layer or Sequential with `params`/`grads`, or a list of them. Weight decay λ
-    applies to parameters named "weight" only: shrinking biases and normalisation
+    applies to parameters named "weight" only: shrinking biases and normalization
     shifts does not fight overfitting, it just biases the model. `lr` may be changed
     between steps (learning-rate schedules do so).
     """

@@ -1,7 +1,7 @@
 """Receptive fields: how much of the input one unit of a deep layer can see.
 
 Walking up a stack of conv/pool layers, each layer widens the field by (F − 1) steps of
-the current *jump* (the distance, in input pixels, between neighbouring units), and its
+the current *jump* (the distance, in input pixels, between neighboring units), and its
 stride multiplies the jump:
 
     r_out = r_in + (F − 1) · jump_in,    jump_out = jump_in · S,    starting at r = jump = 1.
@@ -13,11 +13,11 @@ check the formula against the network.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 
 import numpy as np
 
+from .checks import is_integer
 from .init import Seed, make_rng
 
 Layer = tuple[int, int] | tuple[int, int, int]  # (F, S) or (F, S, P)
@@ -28,14 +28,14 @@ def _unpack(i: int, layer: Sequence[int]) -> tuple[int, int, int]:
         raise ValueError(f"layer {i} = {layer!r} must be (F, S) or (F, S, P)")
     f, s, p = (*layer, 0)[:3]
     for name, value, minimum in (("F", f, 1), ("S", s, 1), ("P", p, 0)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        if not is_integer(value) or value < minimum:
             raise ValueError(f"layer {i}: {name} = {value!r} must be an integer >= {minimum}")
     return int(f), int(s), int(p)
 
 
 def receptive_field_steps(layers: Sequence[Layer]) -> list[dict[str, int]]:
     """After each layer: its receptive field `size`, the `jump` (input
-    pixels between neighbouring units) and the input index `start` where
+    pixels between neighboring units) and the input index `start` where
     the field of its unit 0 begins (negative with padding).
 
     layers: (F, S) or (F, S, P) per conv/pool layer, input first.
@@ -93,7 +93,7 @@ def input_gradient_support(model: object, input_shape: tuple[int, int, int],
     unit: (row, col, channel) of the output. The input is `x` (1, H, W, C) or a seeded
     random one. Pixels outside the unit's receptive field can never get gradient; pixels
     inside get it unless something blocks it (a ReLU that is off, a max pool that
-    picked a neighbour, a zero weight).
+    picked a neighbor, a zero weight).
     """
     if x is None:
         x = make_rng(seed).standard_normal((1, *input_shape))

@@ -1,30 +1,31 @@
 """Learning-rate schedules: the step size as a function of the training step.
 
 A schedule is a callable `lr(step) -> float` for step = 0, 1, …, total_steps − 1,
-evaluated before every optimiser step. Two are provided:
+evaluated before every optimizer step. Three are provided:
 
+* `constant`: lr = lr_max at every step (for experiments and tests).
 * `cosine`: lr = lr_max · ½(1 + cos(π t)), t = step / total_steps: large steps first,
   then ever smaller ones that let the weights settle into a minimum.
 * `one_cycle` (Smith & Topin 2017): a linear warm-up from lr_max/div to lr_max over the
   first `warmup` fraction of training, then a cosine decay to lr_max/final_div. The
   warm-up keeps the first, badly scaled steps from throwing the weights far away.
+
+Book: chapter 8 ("The recipe").
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
+
+from .checks import positive_int, positive_number
 
 Schedule = Callable[[int], float]
 
 
 def _check(total_steps: int, max_lr: float) -> None:
-    if isinstance(total_steps, bool) or not isinstance(total_steps, numbers.Integral) \
-            or total_steps < 1:
-        raise ValueError(f"total_steps = {total_steps!r} must be a positive integer")
-    if not (isinstance(max_lr, numbers.Real) and math.isfinite(max_lr) and max_lr > 0):
-        raise ValueError(f"max_lr = {max_lr!r} must be a positive finite number")
+    positive_int("total_steps", total_steps)
+    positive_number("max_lr", max_lr)
 
 
 def _check_step(step: int, total_steps: int) -> None:

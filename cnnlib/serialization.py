@@ -5,7 +5,7 @@ A model file is a NumPy .npz archive (a zip of .npy arrays) holding
 * `format`: the string "cnnlib-model-1";
 * `architecture`: one JSON string per layer, e.g. '{"type": "Conv2D", "in_channels": 3, …}';
 * `param/<i>.<name>`: layer i's trainable parameters (e.g. `param/1.weight`);
-* `buffer/<i>.<name>`: layer i's fixed state: input normalisation, batch-norm running
+* `buffer/<i>.<name>`: layer i's fixed state: input normalization, batch-norm running
   statistics;
 * `metadata`: a JSON string (class names, how the model was trained, …).
 
@@ -26,38 +26,31 @@ from pathlib import Path
 
 import numpy as np
 
-from .layers import (
-    AvgPool2D,
-    Conv2D,
-    Dropout,
-    Flatten,
-    GlobalAvgPool2D,
-    Linear,
-    MaxPool2D,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    Tanh,
-)
-from .normalization import BatchNorm1D, BatchNorm2D, Standardize
+from . import layers, normalization
+from .layers import Sequential
+from .normalization import Standardize
 
 FORMAT = "cnnlib-model-1"
 
 # Every layer type a model file may name, and the constructor arguments its JSON holds.
+_CONSTRUCTOR_ARGS: dict[str, tuple[str, ...]] = {
+    "Standardize": ("num_channels",),
+    "Conv2D": ("in_channels", "out_channels", "kernel_size", "stride", "padding"),
+    "MaxPool2D": ("kernel_size", "stride"),
+    "AvgPool2D": ("kernel_size", "stride"),
+    "GlobalAvgPool2D": (),
+    "BatchNorm2D": ("num_features", "eps", "momentum"),
+    "BatchNorm1D": ("num_features", "eps", "momentum"),
+    "Dropout": ("p",),
+    "ReLU": (),
+    "Tanh": (),
+    "Sigmoid": (),
+    "Flatten": (),
+    "Linear": ("in_features", "out_features"),
+}
 LAYER_TYPES: dict[str, tuple[type, tuple[str, ...]]] = {
-    "Standardize": (Standardize, ("num_channels",)),
-    "Conv2D": (Conv2D, ("in_channels", "out_channels", "kernel_size", "stride", "padding")),
-    "MaxPool2D": (MaxPool2D, ("kernel_size", "stride")),
-    "AvgPool2D": (AvgPool2D, ("kernel_size", "stride")),
-    "GlobalAvgPool2D": (GlobalAvgPool2D, ()),
-    "BatchNorm2D": (BatchNorm2D, ("num_features", "eps", "momentum")),
-    "BatchNorm1D": (BatchNorm1D, ("num_features", "eps", "momentum")),
-    "Dropout": (Dropout, ("p",)),
-    "ReLU": (ReLU, ()),
-    "Tanh": (Tanh, ()),
-    "Sigmoid": (Sigmoid, ()),
-    "Flatten": (Flatten, ()),
-    "Linear": (Linear, ("in_features", "out_features")),
+    name: (getattr(layers, name, None) or getattr(normalization, name), args)
+    for name, args in _CONSTRUCTOR_ARGS.items()
 }
 
 

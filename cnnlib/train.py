@@ -6,7 +6,7 @@ Trains on every image of DIR's five data_batch_* files (never on test_batch; `--
 book` takes the book's 5,170 images instead, `--limit N` the first N) with the recipe of
 `cnnlib.training.TrainConfig`, shows a progress bar per epoch, writes a checkpoint
 atomically after every epoch, and finally the model file (architecture, weights, batch-
-norm statistics, input normalisation) for `python -m cnnlib.evaluate`.
+norm statistics, input normalization) for `python -m cnnlib.evaluate`.
 
 Exit status: 0 done; 1 the loss diverged (NaN/inf; the last good checkpoint is kept) or
 a file could not be written;

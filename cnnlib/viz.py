@@ -17,7 +17,9 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-# Black -> pure colour: each plane shows exactly what it adds to the picture.
+from .checks import positive_int
+
+# Black -> pure color: each plane shows exactly what it adds to the picture.
 _CHANNEL_CMAPS = {
     name: LinearSegmentedColormap.from_list(f"black_{name}", ["black", name])
     for name in ("red", "green", "blue")
@@ -64,7 +66,7 @@ def _display_range(img: np.ndarray) -> tuple[np.ndarray, float, float]:
 
 
 def _draw_image(ax: Axes, img: np.ndarray, cmap: str = "gray") -> None:
-    """Draw one (H, W, C) image with nearest-neighbour pixels (no smoothing)."""
+    """Draw one (H, W, C) image with nearest-neighbor pixels (no smoothing)."""
     shown, lo, hi = _display_range(img)
     if shown.shape[-1] == 1:
         ax.imshow(shown[..., 0], cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
@@ -73,9 +75,7 @@ def _draw_image(ax: Axes, img: np.ndarray, cmap: str = "gray") -> None:
 
 
 def _grid_shape(n: int, ncols: int) -> tuple[int, int]:
-    if isinstance(ncols, bool) or not isinstance(ncols, int | np.integer) or ncols < 1:
-        raise ValueError(f"ncols = {ncols!r} must be a positive integer")
-    ncols = min(int(ncols), n)
+    ncols = min(positive_int("ncols", ncols), n)
     return -(-n // ncols), ncols
 
 
@@ -128,10 +128,10 @@ def show_images(images: np.ndarray, labels: Sequence | np.ndarray | None = None,
 
 
 def show_channels(image: np.ndarray, title: str | None = None) -> Figure:
-    """An RGB image beside its red, green and blue planes, each with a colour bar.
+    """An RGB image beside its red, green and blue planes, each with a color bar.
 
     image: (H, W, 3), uint8 0..255 or float. Each plane is drawn from black (0) to its
-    pure colour (255, or 1 for floats in [0, 1]), so it shows what that channel adds.
+    pure color (255, or 1 for floats in [0, 1]), so it shows what that channel adds.
     """
     img = np.asarray(image)
     if img.ndim != 3 or img.shape[-1] != 3 or 0 in img.shape:
@@ -161,7 +161,7 @@ def show_channels(image: np.ndarray, title: str | None = None) -> Figure:
 
 def _map_style(m: np.ndarray, cmap: str | None) -> dict:
     """imshow arguments for the values m (a map, or all maps when they share one scale):
-    signed values get a diverging colormap centred on 0 (white = 0)."""
+    signed values get a diverging colormap centered on 0 (white = 0)."""
     lo, hi = float(np.min(m)), float(np.max(m))
     if cmap is None and lo < 0 < hi:
         lim = max(-lo, hi)
@@ -175,14 +175,14 @@ def show_feature_maps(maps: np.ndarray, title: str = "Feature maps",
                       cmap: str | Sequence[str | None] | None = None,
                       colorbar: bool = True, unit: str = "activation",
                       share_scale: bool = False) -> Figure:
-    """Feature maps, one panel each, with a colour bar per panel.
+    """Feature maps, one panel each, with a color bar per panel.
 
     maps: (H, W, K) or (1, H, W, K) -> a grid of K panels, ncols wide; (N, H, W, K) with
     N > 1 -> one row per image. names: K panel titles. images: the inputs (N, H, W, C)
     or (H, W, C), drawn first in each row. cmap: one name for all maps, or K names; None
     (the default, also per map) draws a map with both signs in a diverging colormap
-    centred on 0 (red positive, blue negative, white 0), any other map in gray.
-    share_scale: one colour scale for all maps (to compare their strength), instead of
+    centered on 0 (red positive, blue negative, white 0), any other map in gray.
+    share_scale: one color scale for all maps (to compare their strength), instead of
     one per map (to see each map's detail).
     """
     arr = np.asarray(maps)
@@ -210,7 +210,7 @@ def show_feature_maps(maps: np.ndarray, title: str = "Feature maps",
     else:
         nrows, ncols = n, per_row
     size = min(_PANEL_INCHES + 0.5 * colorbar, 1.1 * _MAX_INCHES / ncols)
-    small = size < 2.0  # many columns: smaller titles and colour-bar labels
+    small = size < 2.0  # many columns: smaller titles and color-bar labels
     fig = Figure(figsize=(size * ncols, size * 0.95 * nrows + 0.6), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     panels = []  # (image index, map index or None for the input)
@@ -345,7 +345,7 @@ def show_im2col(h: int = 4, w: int = 4, f: int = 3, stride: int = 1, k: int = 2,
                 title: str | None = None) -> Figure:
     """im2col on a tiny single-channel input whose pixel values are their own indices.
 
-    Left: the H×W input (pixel p holds p), each window boxed in its own colour. Middle:
+    Left: the H×W input (pixel p holds p), each window boxed in its own color. Middle:
     the window matrix, one row per window (H2·W2 rows, F·F columns), boxed alike. Right:
     the filter matrix, one column per filter (F·F rows, K columns; filter 0's weights are
     a0..a8 in reading order, filter 1's b0..b8, ...). Their product is every output pixel

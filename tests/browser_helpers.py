@@ -281,7 +281,7 @@ def follow_link(driver, page_url: str, selector: str) -> tuple[str | None, list[
 
 def prev_next_problems(driver, page_urls: list[str], index: int) -> list[str]:
     """Follow the previous and next links of page `index` (sphinx-book-theme's
-    a.left-prev / a.right-next) and check that they land on the neighbouring pages in
+    a.left-prev / a.right-next) and check that they land on the neighboring pages in
     reading order `page_urls`. The first page must have no previous link."""
     url, problems = page_urls[index], []
     expected = {"a.left-prev": page_urls[index - 1] if index > 0 else None,

@@ -2,7 +2,7 @@
 
 For every page in _toc.yml (plus search and the index): no JavaScript console errors, no
 request that leaves the machine, every formula typeset by MathJax, every image shown, and
-previous/next links that land on the neighbouring pages. The search page finds
+previous/next links that land on the neighboring pages. The search page finds
 "convolution". The static stride/padding explorer (cnnlib.explorer_html) is driven by its
 sliders, standalone and inside chapter 3. The checkers themselves are run against
 deliberately broken pages, to show they can fail.
@@ -145,7 +145,7 @@ def test_page_images_are_shown(page_reports, page):
 
 
 @pytest.mark.parametrize("index", range(len(TOC_PAGES)), ids=page_ids(TOC_PAGES))
-def test_previous_and_next_links_land_on_the_neighbouring_pages(browser, book_html, index):
+def test_previous_and_next_links_land_on_the_neighboring_pages(browser, book_html, index):
     urls = [file_url(book_html / f"{page}.html") for page in TOC_PAGES]
     problems = prev_next_problems(browser, urls, index)
     assert not problems, "\n".join(problems)

@@ -68,13 +68,13 @@ def test_seed_worked_example_has_depth_K_not_3():
 
 
 def test_conv2d_by_hand_on_tiny_example():
-    """A 3×3 image of 0..8 and a filter picking the centre: output equals the centre pixel."""
+    """A 3×3 image of 0..8 and a filter picking the center: output equals the center pixel."""
     x = np.arange(9, dtype=np.float64).reshape(1, 3, 3, 1)
-    centre = np.zeros((1, 3, 3, 1))
-    centre[0, 1, 1, 0] = 1
-    assert F.conv2d(x, centre, np.array([0.5])).item() == 4.5
-    # With padding 1 every pixel is the centre once: the filter reproduces the image.
-    np.testing.assert_array_equal(F.conv2d(x, centre, None, 1, 1), x)
+    center = np.zeros((1, 3, 3, 1))
+    center[0, 1, 1, 0] = 1
+    assert F.conv2d(x, center, np.array([0.5])).item() == 4.5
+    # With padding 1 every pixel is the center once: the filter reproduces the image.
+    np.testing.assert_array_equal(F.conv2d(x, center, None, 1, 1), x)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -95,7 +95,7 @@ def test_max_pool_gradient_goes_to_first_of_tied_maxima():
 
 
 def test_overlapping_max_pool_adds_gradients_of_shared_inputs():
-    """F=3, S=2: the centre pixel of a 5×5 input is the max of all four windows."""
+    """F=3, S=2: the center pixel of a 5×5 input is the max of all four windows."""
     x = np.zeros((1, 5, 5, 1))
     x[0, 2, 2, 0] = 10.0
     y, cache = F.max_pool2d_forward(x, 3, 2)

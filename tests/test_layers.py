@@ -1,5 +1,8 @@
 """Layer objects: shapes, parameters, seeding, dtypes, and the errors they raise."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -16,13 +19,28 @@ from cnnlib import (
     Tanh,
 )
 
+CONTRACT_NAMES = ["conv_output_size", "pool_output_size", "Conv2D", "MaxPool2D", "AvgPool2D",
+                  "ReLU", "Tanh", "Sigmoid", "Flatten", "Linear", "Sequential",
+                  "softmax_cross_entropy", "SGD", "load_cifar10", "Layer"]
 
-def test_every_contract_name_imports_from_the_package():
-    names = ["conv_output_size", "pool_output_size", "Conv2D", "MaxPool2D", "AvgPool2D", "ReLU",
-             "Tanh", "Sigmoid", "Flatten", "Linear", "Sequential", "softmax_cross_entropy",
-             "SGD", "load_cifar10"]
-    missing = [name for name in names if not hasattr(cnnlib, name)]
-    assert not missing, f"missing from cnnlib: {missing}"
+
+@pytest.mark.parametrize("name", CONTRACT_NAMES)
+def test_every_contract_name_imports_from_the_package(name):
+    # A fresh interpreter: this module's own imports cannot stand in for the package's.
+    code = f"from cnnlib import {name}; import cnnlib; assert {name!r} in cnnlib.__all__"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, f"cnnlib.{name}: {proc.stderr.strip().splitlines()[-1]}"
+
+
+@pytest.mark.parametrize("name", [n for n in dir(cnnlib.layers) + dir(cnnlib.normalization)
+                                  if isinstance(getattr(cnnlib.layers, n, None)
+                                                or getattr(cnnlib.normalization, n, None), type)
+                                  and n[0] != "_" and n not in ("Layer", "MappingProxyType")])
+def test_every_layer_class_subclasses_layer_and_is_callable(name):
+    cls = getattr(cnnlib.layers, name, None) or getattr(cnnlib.normalization, name)
+    assert issubclass(cls, cnnlib.Layer), f"{name} does not subclass cnnlib.Layer"
+    assert cls.__call__ is cnnlib.Layer.__call__
 
 
 def test_conv2d_layer_shapes_match_the_contract():
@@ -146,3 +164,38 @@ def test_sequential_train_and_eval_switch_layers():
     assert net.training is False and net.layers[0].training is False
     net.train()
     assert net.layers[0].training is True
+
+
+@pytest.mark.parametrize("make", [lambda: Conv2D(3, 8, 3, seed=0), lambda: Linear(4, 2, seed=0),
+                                  MaxPool2D, AvgPool2D, ReLU, Tanh, Sigmoid, Flatten,
+                                  cnnlib.GlobalAvgPool2D, lambda: cnnlib.Dropout(0.0),
+                                  lambda: cnnlib.BatchNorm2D(3)])
+def test_calling_a_layer_is_its_forward(make):
+    layer = make()
+    x = np.random.default_rng(0).standard_normal((2, 4, 4, 3)).astype(np.float32)
+    if isinstance(layer, Linear):
+        x = x[:, 0, 0, :2].repeat(2, axis=1)  # (2, 4)
+    np.testing.assert_array_equal(layer(x), layer.forward(x))
+
+
+def test_train_and_eval_switch_every_layer_of_a_sequential():
+    model = Sequential(Conv2D(3, 3, 3, seed=0), cnnlib.BatchNorm2D(3), cnnlib.Dropout(0.5))
+    assert model.eval() is model and not any(layer.training for layer in model.layers)
+    assert all(layer.training for layer in model.train().layers)
+
+
+def test_layers_accept_numpy_integers_and_refuse_bools():
+    layer = Conv2D(np.int64(3), np.int32(4), np.int64(3), stride=np.int8(1))
+    assert (layer.in_channels, layer.kernel_size) == (3, 3) and type(layer.stride) is int
+    with pytest.raises(ValueError, match="kernel_size = True must be a positive integer"):
+        Conv2D(3, 4, True)
+    from cnnlib.training import TrainConfig
+    cfg = TrainConfig(epochs=np.int64(5), batch_size=np.int32(8))
+    assert (cfg.epochs, cfg.batch_size) == (5, 8)
+
+
+def test_repr_shows_the_constructor_arguments():
+    assert repr(Conv2D(3, 8, 3, padding=1)) == \
+        "Conv2D(3, 8, kernel_size=3, stride=1, padding=1)"
+    assert repr(MaxPool2D(3, 2)) == "MaxPool2D(kernel_size=3, stride=2)"
+    assert repr(ReLU()) == "ReLU()" and repr(cnnlib.Dropout(0.25)) == "Dropout(p=0.25)"

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from optional import require_torch
 
 from cnnlib import gradcheck
 from cnnlib.normalization import BatchNorm1D, BatchNorm2D, Standardize, channel_stats
@@ -162,7 +163,7 @@ def test_batchnorm_rejects_bad_hyperparameters(kwargs, match):
 
 
 def test_batchnorm2d_matches_torch_in_both_modes():
-    torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch")
+    torch = require_torch()
     rng = np.random.default_rng(9)
     c = 5
     ours = BatchNorm2D(c, momentum=0.1)

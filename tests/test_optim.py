@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from optional import require_torch
 
 from cnnlib import SGD, Linear, Sequential, softmax_cross_entropy
 
@@ -53,7 +54,7 @@ def test_weight_decay_shrinks_weights_not_biases():
 
 
 def test_matches_torch_sgd_over_several_steps():
-    torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+    torch = require_torch()
     w = np.array([0.5, -1.5, 2.0])
     q = Quadratic(w)
     opt = SGD(q, lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.1)

@@ -6,10 +6,11 @@ absent these tests skip with the reason shown in pytest's summary (-ra).
 
 import numpy as np
 import pytest
+from optional import require_torch
 
 from cnnlib import AvgPool2D, Conv2D, Linear, MaxPool2D, softmax_cross_entropy
 
-torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+torch = require_torch()
 
 RTOL = 1e-4
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from optional import require_torch
 
 from cnnlib import Sequential, gradcheck
 from cnnlib.gradcheck import FixedRandomness
@@ -74,7 +75,7 @@ def test_global_avg_pool_gradient():
 
 
 def test_global_avg_pool_matches_torch():
-    torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch")
+    torch = require_torch()
     rng = np.random.default_rng(3)
     x = rng.standard_normal((3, 5, 5, 4)).astype(np.float32)
     dout = rng.standard_normal((3, 4)).astype(np.float32)
