@@ -78,8 +78,9 @@ def measure(checkout: Path, mode: str) -> dict:
     threads = "1" if mode == "cpu" else "2"
     env = {**os.environ, "PYTHONPATH": str(checkout), "CNNLIB_NUM_THREADS": threads,
            "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
-    out = subprocess.run([sys.executable, "-c", CHILD, mode], env=env, capture_output=True,
-                         text=True, timeout=600, check=True).stdout
+    # cwd too: `python -c` puts the working directory first on sys.path
+    out = subprocess.run([sys.executable, "-c", CHILD, mode], env=env, cwd=checkout,
+                         capture_output=True, text=True, timeout=600, check=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
     if not result.pop("cnnlib").startswith(str(checkout)):
         raise RuntimeError(f"the child process did not import cnnlib from {checkout}")

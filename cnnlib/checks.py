@@ -3,6 +3,7 @@
 Each check returns the value in its plain Python form (so `np.int64(3)` becomes 3) or
 raises ValueError naming the argument, the value and the rule. NumPy integers are
 accepted wherever a Python int is; `True` and `False` never count as numbers.
+Book: used by every chapter's code; not shown in the book.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ Safety: `pickle` can run arbitrary code while loading, so this module unpickles 
 the CIFAR-10 batch files, and through `_BatchUnpickler`, which refuses every global
 except the few NumPy needs to rebuild an array. A tampered file then fails with a
 ValueError instead of executing anything.
+Book: chapter 1 ("CIFAR-10: tiny photos in ten classes").
 """
 
 from __future__ import annotations

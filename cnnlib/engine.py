@@ -50,7 +50,7 @@ def conv2d_forward(
     y = np.empty((n, h2, w2, k), dtype=np.result_type(x, weight))
 
     def forward_chunk(chunk: slice) -> None:
-        y[chunk] = F.conv2d_forward(x[chunk], weight, bias, stride, padding)[0]
+        F.conv2d_forward(x[chunk], weight, bias, stride, padding, out=y[chunk])
 
     for_each_chunk(forward_chunk, batch_chunks(n, h2 * w2 * f * f * c * x.itemsize))
     return y, (x, weight, stride, padding)
@@ -90,7 +90,8 @@ def conv2d_input_grad(dout: np.ndarray, weight: np.ndarray, x_shape: tuple[int, 
         m = dout[chunk].shape[0]
         dx[chunk] = F.conv2d_input_grad(dout[chunk], weight, (m, h, w, c), stride, padding)
 
-    per_image = (h2 * w2 * f * f * c + (h + 2 * padding) * (w + 2 * padding) * c) * dx.itemsize
+    # Each tap reads the chunk of dout again: keep it small enough to stay in the cache.
+    per_image = f * (h2 * w2 * k + (h + 2 * padding) * (w + 2 * padding) * c) * dx.itemsize
     for_each_chunk(input_grad_chunk, batch_chunks(n, per_image))
     return dx
 

@@ -1,4 +1,7 @@
-"""Random initial weights, drawn from an explicit seed or Generator (no global state)."""
+"""Random initial weights, drawn from an explicit seed or Generator (no global state).
+
+Book: chapter 5 (the He initialization of Conv2D) and chapter 6.
+"""
 
 from __future__ import annotations
 

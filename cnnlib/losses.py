@@ -1,4 +1,7 @@
-"""Softmax cross-entropy, the loss of a classifier that outputs one score per class."""
+"""Softmax cross-entropy, the loss of a classifier that outputs one score per class.
+
+Book: chapter 7 ("Softmax and cross-entropy").
+"""
 
 from __future__ import annotations
 

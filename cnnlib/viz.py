@@ -5,6 +5,7 @@ in a notebook it is drawn once, as the cell's value, and nothing is left open wh
 script or a test makes thousands of them. Every figure has a title and axis labels.
 
 Arrays follow cnnlib's layout: images (N, H, W, C), channels last.
+Book: the figures of every chapter.
 """
 
 from __future__ import annotations
