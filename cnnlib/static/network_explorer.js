@@ -188,7 +188,10 @@ function cnnlibNetworkExplorer(root) {
 
   const imageBytes = Uint8Array.from(atob(data.images), (ch) => ch.charCodeAt(0));
   const galleryImage = (i) => imageBytes.subarray(i * 3072, (i + 1) * 3072);
-  const fmt = (v, digits) => (Math.abs(v) < 1e-9 ? "0" : v.toFixed(digits === undefined ? 3 : digits));
+  const fmt = (v, digits) => {
+    const text = v.toFixed(digits === undefined ? 3 : digits);
+    return /^-0\.?0*$/.test(text) ? text.slice(1) : text;  // no "-0.00"
+  };
   const make = (tag, cls, text) => {
     const node = document.createElement(tag);
     if (cls) node.className = cls;
