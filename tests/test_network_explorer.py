@@ -191,3 +191,14 @@ def test_explorer_html_is_self_contained_and_script_safe(images):
     assert not re.search(r"""(src|href)=["']?https?:""", page)
     with pytest.raises(ValueError, match="element_id"):
         explorer_html(small_network(), images, np.arange(20) % 10, CLASSES, element_id="1 x")
+
+
+def test_the_javascript_has_a_forward_function_for_every_exported_layer_type():
+    from importlib import resources
+
+    from cnnlib.network_explorer import SUPPORTED
+
+    js = resources.files("cnnlib").joinpath("static", "network_explorer.js").read_text("utf-8")
+    block = js[js.index("const cnnlibLayers = {"):js.index("function cnnlibSoftmax")]
+    defined = set(re.findall(r"^  (\w+)\(layer, x\) \{", block, re.M))
+    assert defined == {cls.__name__ for cls in SUPPORTED}
