@@ -145,6 +145,39 @@ def test_predict_refuses_a_wrong_number_of_pixels(driver, standalone):
     assert message and "3072" in message and "100" in message
 
 
+def test_the_page_classifies_with_cnnlib_predict(driver, standalone, small, test_set):
+    """Clicking a gallery image goes through window.cnnlibPredict: a wrapper that counts
+    calls and changes the answer shows both in the page."""
+    x, y, names = test_set
+    picks = gallery_indices(y, per_class=5)
+    thumbs = driver.execute_script(
+        "return [...document.querySelectorAll('.cnnn-gallery-col')].map(col =>"
+        " col.querySelectorAll('.cnnn-thumb').length)")
+    assert thumbs == [5] * 10
+    driver.execute_script("""
+window._realPredict = window.cnnlibPredict; window._calls = 0;
+window.cnnlibPredict = (pixels, outputs) => {
+  window._calls += 1;
+  const p = window._realPredict(pixels, outputs);
+  return p.map((v, k) => (k === 3 ? 1 : 0));  // always class 3, certain
+};""")
+    try:
+        driver.find_element("css selector", '.cnnn-thumb[data-cnnn-index="7"]').click()
+        shown = _shown(driver)
+        assert driver.execute_script("return window._calls") == 1
+        assert shown["top"] == f"The network says: {names[3]} (100.0 %)"
+    finally:
+        driver.execute_script("window.cnnlibPredict = window._realPredict;")
+    driver.find_element("css selector", '.cnnn-thumb[data-cnnn-index="7"]').click()
+    shown = _shown(driver)
+    exact = np.round(probabilities(small, x[picks[7:8]])[0], 6)  # as the page stores it
+    js = np.array(driver.execute_script("return cnnlibPredict(arguments[0])",
+                                        x[picks[7]].reshape(-1).tolist()))
+    assert f"truly {names[y[picks[7]]]}" in shown["caption"]
+    for k, text in enumerate(shown["bars"]):  # this page's value, then cnnlib's at build time
+        assert text == f"{100 * js[k]:.1f} %  (cnnlib: {100 * exact[k]:.1f} %)"
+
+
 def _shown(driver) -> dict:
     return driver.execute_script("""
 const q = s => document.querySelector(s);

@@ -183,8 +183,14 @@ function cnnlibNetworkExplorer(root) {
   const layers = cnnlibDecodeNetwork(data.network);
   const classes = data.classes;
 
-  // 3. the page's public function; the explorer below classifies with the same forward
-  window.cnnlibPredict = (pixels) => cnnlibForward(layers, pixels).probs;
+  // 3. the page's public function, and the one the explorer below classifies with:
+  // pixels -> 10 probabilities. An optional array `outputs` receives every layer's output
+  // ({shape, data}), which the explorer draws.
+  window.cnnlibPredict = (pixels, outputs) => {
+    const result = cnnlibForward(layers, pixels);
+    if (Array.isArray(outputs)) outputs.push(...result.outputs);
+    return result.probs;
+  };
 
   const imageBytes = Uint8Array.from(atob(data.images), (ch) => ch.charCodeAt(0));
   const galleryImage = (i) => imageBytes.subarray(i * 3072, (i + 1) * 3072);
@@ -285,19 +291,21 @@ function cnnlibNetworkExplorer(root) {
 
   function show(pixels, index, name) {
     const t0 = performance.now();
-    const result = cnnlibForward(layers, pixels);
+    const outputs = [];
+    // Looked up on window at every call, so the page runs whatever cnnlibPredict is.
+    const probs = window.cnnlibPredict(pixels, outputs);
     const ms = performance.now() - t0;
-    current = { pixels: pixels, outputs: result.outputs };
+    current = { pixels: pixels, outputs: outputs };
     root.querySelectorAll(".cnnn-thumb").forEach((c) =>
       c.classList.toggle("cnnn-chosen", Number(c.getAttribute("data-cnnn-index")) === index));
     drawRGB(part("input"), pixels);
     part("input-caption").textContent = index === null
       ? "your picture (" + name + "), 32×32×3"
       : "test image " + index + ", truly " + classes[data.labels[index]] + ", 32×32×3";
-    drawProbs(result.probs, index === null ? null : data.cnnlib_probs[index]);
-    const top = result.probs.indexOf(Math.max(...result.probs));
+    drawProbs(probs, index === null ? null : data.cnnlib_probs[index]);
+    const top = probs.indexOf(Math.max(...probs));
     part("top").textContent = "The network says: " + classes[top] + " (" +
-      (100 * result.probs[top]).toFixed(1) + " %)";
+      (100 * probs[top]).toFixed(1) + " %)";
     part("timing").textContent = "forward pass in this browser: " + ms.toFixed(0) + " ms";
     part("explain").textContent = "(no pixel chosen yet)";
     drawLayers();
