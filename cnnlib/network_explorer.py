@@ -34,9 +34,8 @@ from importlib import resources
 
 import numpy as np
 
-from .layers import Conv2D, Flatten, Linear, MaxPool2D, ReLU, Sequential
+from .layers import Conv2D, Dropout, Flatten, Linear, MaxPool2D, ReLU, Sequential
 from .normalization import BatchNorm2D, Standardize
-from .regularization import Dropout
 
 FORMAT = "cnnlib-js-1"
 # Tensors stored as float16 in the page: (layer type, parameter name).
