@@ -59,6 +59,13 @@ def conv2d_forward(
 def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`functional.conv2d_backward`, chunk by chunk on all cores: (dx, dweight, dbias)."""
     x, weight, stride, padding = cache
+    dweight, dbias = conv2d_weight_grads(dout, cache)
+    return conv2d_input_grad(dout, weight, x.shape, stride, padding), dweight, dbias
+
+
+def conv2d_weight_grads(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """`functional.conv2d_weight_grads` chunk by chunk: each chunk's share, then their sum."""
+    x, weight, stride, padding = cache
     n, c, f = x.shape[0], x.shape[3], weight.shape[1]
     h2, w2 = dout.shape[1], dout.shape[2]
 
@@ -66,9 +73,7 @@ def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
         return F.conv2d_weight_grads(dout[chunk], (x[chunk], weight, stride, padding))
 
     grads = for_each_chunk(weight_grads, batch_chunks(n, h2 * w2 * f * f * c * x.itemsize))
-    dweight = sum(dw for dw, _ in grads)
-    dbias = sum(db for _, db in grads)
-    return conv2d_input_grad(dout, weight, x.shape, stride, padding), dweight, dbias
+    return sum(dw for dw, _ in grads), sum(db for _, db in grads)
 
 
 def conv2d_input_grad(dout: np.ndarray, weight: np.ndarray, x_shape: tuple[int, ...],

@@ -51,6 +51,15 @@ class Layer:
     def backward(self, dout: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must define backward(dout)")
 
+    def backward_params(self, dout: np.ndarray) -> None:
+        """Only the parameter gradients (into `grads`), where the input's is not needed.
+
+        Training needs no gradient for the images themselves, so the first layer with
+        parameters can skip its input gradient. Here: a full `backward`; Conv2D and
+        Linear skip the input gradient for real.
+        """
+        self.backward(dout)
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
 
@@ -108,6 +117,9 @@ class Conv2D(Layer):
     def backward(self, dout: np.ndarray) -> np.ndarray:
         dx, self.grads["weight"], self.grads["bias"] = engine.conv2d_backward(dout, self._cache)
         return dx
+
+    def backward_params(self, dout: np.ndarray) -> None:
+        self.grads["weight"], self.grads["bias"] = engine.conv2d_weight_grads(dout, self._cache)
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -251,9 +263,12 @@ class Linear(Layer):
         return x @ self.params["weight"] + self.params["bias"]
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        self.backward_params(dout)
+        return dout @ self.params["weight"].T
+
+    def backward_params(self, dout: np.ndarray) -> None:
         self.grads["weight"] = self._x.T @ dout
         self.grads["bias"] = dout.sum(axis=0)
-        return dout @ self.params["weight"].T
 
     def extra_repr(self) -> str:
         return f"{self.in_features}, {self.out_features}"
@@ -316,6 +331,16 @@ class Sequential(Layer):
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
         return dout
+
+    def backward_params(self, dout: np.ndarray) -> None:
+        """Parameter gradients only: stops at the first layer that has parameters, which
+        skips its input gradient (training never needs the gradient of the images)."""
+        first = next((i for i, layer in enumerate(self.layers) if layer.params), None)
+        if first is None:
+            return
+        for layer in reversed(self.layers[first + 1:]):
+            dout = layer.backward(dout)
+        self.layers[first].backward_params(dout)
 
     def train(self, mode: bool = True) -> Sequential:
         """Switch every layer (dropout and batch norm behave differently in training)."""

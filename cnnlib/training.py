@@ -228,7 +228,7 @@ class Trainer:
             loss = cross_entropy(logits, labels)
             if not math.isfinite(loss):
                 self._diverged(loss, lr)
-            self.model.backward(dlogits)
+            self.model.backward_params(dlogits)  # no gradient for the images themselves
             self.optimizer.lr = lr
             self.optimizer.step()
         return loss, int((logits.argmax(axis=1) == labels).sum())

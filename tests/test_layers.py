@@ -199,3 +199,20 @@ def test_repr_shows_the_constructor_arguments():
         "Conv2D(3, 8, kernel_size=3, stride=1, padding=1)"
     assert repr(MaxPool2D(3, 2)) == "MaxPool2D(kernel_size=3, stride=2)"
     assert repr(ReLU()) == "ReLU()" and repr(cnnlib.Dropout(0.25)) == "Dropout(p=0.25)"
+
+
+def test_backward_params_gives_the_same_parameter_gradients_without_the_input_gradient():
+    rng = np.random.default_rng(0)
+    model = Sequential(cnnlib.Standardize([0.5], [2.0]), Conv2D(1, 4, 3, seed=0), ReLU(),
+                       MaxPool2D(2, 2), Flatten(), Linear(16, 3, seed=1))
+    x = rng.standard_normal((5, 6, 6, 1)).astype(np.float32)
+    dout = rng.standard_normal((5, 3)).astype(np.float32)
+    model.forward(x)
+    assert model.backward(dout).shape == x.shape
+    full = {k: v.copy() for k, v in model.grads.items()}
+    for layer in model.layers:  # forget them, to see backward_params fill them again
+        layer.grads = {name: np.zeros_like(g) for name, g in layer.grads.items()}
+    model.forward(x)
+    assert model.backward_params(dout) is None
+    for key, value in full.items():
+        np.testing.assert_allclose(model.grads[key], value, rtol=1e-6, err_msg=key)
