@@ -159,3 +159,16 @@ def test_max_pool_backward_routes_each_gradient_to_the_first_maximum(f, s):
                     i, j = divmod(first[n, ch], f)
                     expected[n, r * s + i, c * s + j, ch] += dout[n, r, c, ch]
     np.testing.assert_allclose(dx, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_per_channel_sums_and_affine_equal_numpy(threads, one_image_per_chunk, monkeypatch):
+    monkeypatch.setenv("CNNLIB_NUM_THREADS", threads)
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((2, 3, 7, 4, 5)), rng.standard_normal((2, 3, 7, 4, 5))
+    a, b, shift = rng.standard_normal(5), rng.standard_normal(5), rng.standard_normal(5)
+    np.testing.assert_allclose(E.channel_sum(x), x.sum(axis=(0, 1, 2, 3)), rtol=1e-12)
+    np.testing.assert_allclose(E.channel_dot(x, y), (x * y).sum(axis=(0, 1, 2, 3)), rtol=1e-12)
+    np.testing.assert_allclose(E.channel_affine([(x, a), (y, b)], shift), x * a + y * b + shift,
+                               rtol=1e-12, atol=1e-12)
+    assert len(E.batch_chunks(2 * 3 * 7 * 4, 5 * 8)) > 1  # really cut into chunks
