@@ -5,7 +5,8 @@ Both networks get the book's recipe (`cnnlib.training.TrainConfig`: SGD with Nes
 momentum, one-cycle learning rate, weight decay, label smoothing, crop + flip
 augmentation). A one-cycle schedule needs its length in advance, so each network's epoch
 count comes from timing a few of its training steps first: the most whole epochs that fit
-the budget (at least one). The measured training time is reported next to the budget.
+the budget (at least one). The two then train in turns, an epoch each, and the measured
+training time is reported next to the budget.
 
     python benchmarks/compare_residual.py                  # 300 s each, writes the results
     python benchmarks/compare_residual.py --budget 20 --subset 1000 --out-dir /tmp/r
@@ -34,7 +35,7 @@ from common import RESULTS, cpu_model, load_average  # noqa: E402
 
 import cnnlib  # noqa: E402
 from cnnlib.normalization import channel_stats  # noqa: E402
-from cnnlib.training import Trainer, TrainConfig, evaluate_model  # noqa: E402
+from cnnlib.training import TrainConfig, Trainer, evaluate_model  # noqa: E402
 
 NAMES = {"reference": "reference network (VGG-style, flatten + dense 256)",
          "residual": "residual network (3 blocks, global average pooling)"}
@@ -46,21 +47,25 @@ def build(name: str, mean: np.ndarray, std: np.ndarray, seed: int) -> cnnlib.Seq
     return cnnlib.residual_network(seed=seed, mean=mean, std=std)
 
 
-def seconds_per_step(model: cnnlib.Sequential, x: np.ndarray, y: np.ndarray,
-                     steps: int = 6, warmup: int = 2) -> float:
-    """Median seconds of one training step (batch 64, augmentation, forward, backward, SGD).
+def seconds_per_step(models: dict[str, cnnlib.Sequential], x: np.ndarray, y: np.ndarray,
+                     rounds: int = 12, warmup: int = 2) -> dict[str, float]:
+    """Median seconds of one training step (batch 64: augmentation, forward, backward, SGD).
 
-    Runs on a throw-away trainer: the model passed in is a copy built only for timing.
+    The networks take turns, one step each per round, so a burst of load from another
+    process slows them alike and their ratio stays fair. The models passed in are
+    throw-away copies built only for timing.
     """
-    trainer = Trainer(model, x, y, TrainConfig(epochs=1))
-    bs = trainer.config.batch_size
-    times = []
-    for i in range(warmup + steps):
+    trainers = {name: Trainer(m, x, y, TrainConfig(epochs=1)) for name, m in models.items()}
+    bs = TrainConfig().batch_size
+    times: dict[str, list[float]] = {name: [] for name in models}
+    for i in range(warmup + rounds):
         idx = np.arange(i * bs, (i + 1) * bs) % len(y)
-        t0 = time.perf_counter()
-        trainer.train_step(x[idx], y[idx])
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times[warmup:]))
+        for name, trainer in trainers.items():
+            t0 = time.perf_counter()
+            trainer.train_step(x[idx], y[idx])
+            if i >= warmup:
+                times[name].append(time.perf_counter() - t0)
+    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 def compare(budget: float, subset: int | None = None, seed: int = 0,
@@ -75,27 +80,45 @@ def compare(budget: float, subset: int | None = None, seed: int = 0,
     mean, std = channel_stats(x_train)
     load_start = load_average()
     results = {}
-    for name in ("reference", "residual"):
-        step = seconds_per_step(build(name, mean, std, seed), x_train, y_train)
-        steps_per_epoch = -(-len(y_train) // TrainConfig().batch_size)
-        epochs = max(1, int(budget // (step * steps_per_epoch)))
-        model = build(name, mean, std, seed)
-        trainer = Trainer(model, x_train, y_train, TrainConfig(epochs=epochs, seed=seed))
-        if verbose:
-            print(f"{name}: {step * 1e3:.0f} ms per step -> {epochs} epochs in the budget",
-                  flush=True)
-        history = trainer.fit(progress=False, verbose=verbose)
+    names = ("reference", "residual")
+    step_seconds = seconds_per_step({n: build(n, mean, std, seed) for n in names},
+                                    x_train, y_train)
+    steps_per_epoch = -(-len(y_train) // TrainConfig().batch_size)
+    epochs = {n: max(1, int(budget // (step_seconds[n] * steps_per_epoch))) for n in names}
+    models = {n: build(n, mean, std, seed) for n in names}
+    trainers = {n: Trainer(models[n], x_train, y_train, TrainConfig(epochs=epochs[n], seed=seed))
+                for n in names}
+    if verbose:
+        for n in names:
+            print(f"{n}: {step_seconds[n] * 1e3:.0f} ms per step -> {epochs[n]} epochs "
+                  "in the budget", flush=True)
+    # The networks train in turns, one epoch each, so that load from other processes on
+    # a shared machine falls on both alike. Each trainer's schedule was built for all of
+    # its epochs; raising config.epochs by one lets fit() run just the next one.
+    for e in range(max(epochs.values())):
+        for n in names:
+            if e < epochs[n]:
+                trainers[n].config.epochs = e + 1
+                if verbose:
+                    print(f"{n}: ", end="")
+                trainers[n].fit(progress=False, verbose=verbose)
+    for name in names:
+        model, trainer = models[name], trainers[name]
+        trainer.config.epochs = epochs[name]
+        history = trainer.history
         scored = evaluate_model(model, x_test, y_test, flip=trainer.config.test_flip)
         train_seconds = float(sum(history.seconds))
         results[name] = {
             "description": NAMES[name],
             "parameters": int(sum(p.size for p in model.params.values())),
-            "epochs": epochs,
+            "epochs": epochs[name],
+            "calibrated_ms_per_step": step_seconds[name] * 1e3,
             "train_seconds": train_seconds,
-            "seconds_per_epoch": train_seconds / epochs,
+            "seconds_per_epoch": train_seconds / epochs[name],
             "test_accuracy": scored["accuracy"],
             "test_loss": scored["loss"],
             "final_train_accuracy": float(history.train_acc[-1]),
+            "history": history.to_dict(),
         }
     return {
         "budget_seconds": budget,
@@ -119,8 +142,9 @@ def markdown(result: dict) -> str:
         f"of training per network** on {result['train_images']:,} training images of the "
         f"book's CIFAR-10 subset, scored on its {result['test_images']} test images (with "
         f"flip averaging); the book's recipe, seed {result['seed']}. Epoch counts come from "
-        "timing a few steps of each network first; the training time column is what was "
-        "measured.",
+        "timing a few steps of each network first; the two then trained in turns, one epoch "
+        "each, so that load from other processes fell on both alike. The training time "
+        "column is what was measured.",
         "",
         "| network | parameters | epochs | training time (s) | s / epoch "
         "| test accuracy | test loss | last-epoch train accuracy |",

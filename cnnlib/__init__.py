@@ -33,3 +33,10 @@ __all__ = [
     "BatchNorm1D", "BatchNorm2D", "Dropout", "GlobalAvgPool2D", "Standardize", "load_model",
     "reference_network", "save_model",
 ]
+
+# Residual blocks (closing chapter) and conversion to and from PyTorch. `interop` imports
+# torch only inside its functions, so `import cnnlib` never needs torch.
+from . import interop  # noqa: E402
+from .residual import ResidualBlock, residual_network  # noqa: E402
+
+__all__ += ["ResidualBlock", "interop", "residual_network"]

@@ -40,6 +40,7 @@ from .layers import (
 from .normalization import BatchNorm1D, BatchNorm2D, Standardize
 from .pooling_global import GlobalAvgPool2D
 from .regularization import Dropout
+from .residual import ResidualBlock
 
 FORMAT = "cnnlib-model-1"
 
@@ -58,6 +59,7 @@ LAYER_TYPES: dict[str, tuple[type, tuple[str, ...]]] = {
     "Sigmoid": (Sigmoid, ()),
     "Flatten": (Flatten, ()),
     "Linear": (Linear, ("in_features", "out_features")),
+    "ResidualBlock": (ResidualBlock, ("in_channels", "out_channels", "stride")),
 }
 
 
