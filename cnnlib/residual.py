@@ -183,6 +183,8 @@ def residual_network(seed: Seed = 0, *, widths: Sequence[int] = (32, 64, 128),
     """
     # TODO: downsample with stride-2 blocks instead of max pooling once conv_output_size
     # accepts 3×3/stride 2/padding 1 on even sizes (32 -> 16, only padding left over).
+    # The block's 1×1/stride 2 shortcut on 32×32 leaves the last real row and column
+    # unread (PyTorch accepts that), so the rule must allow that case as well.
     if not widths or any(isinstance(w, bool) or not isinstance(w, numbers.Integral) or w < 1
                          for w in widths):
         raise ValueError(f"widths = {widths!r} must be a non-empty list of positive integers")
