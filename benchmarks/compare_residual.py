@@ -164,7 +164,7 @@ def markdown(result: dict) -> str:
         lines += ["", f"Training took up to {slowest / result['budget_seconds']:.1f}× the "
                   "budget: the machine was busier while the networks trained than while their "
                   "first steps were timed (see the load average below). Training in turns, "
-                  "both were slowed alike, so their times stay comparable."]
+                  "both met the same load: compare their measured times, not the budget."]
     lines += ["", "## Machine", "", "|  | measured on |", "|---|---:|"]
     lines += [f"| {k} | {v} |" for k, v in result["machine"].items()]
     lines += ["", "The machine is shared: the load average shows how busy it was. "
