@@ -100,9 +100,11 @@ def compare(budget: float, subset: int | None = None, seed: int = 0,
         for n in names:
             if e < epochs[n]:
                 trainers[n].config.epochs = e + 1
+                trainers[n].fit(progress=False)
                 if verbose:
-                    print(f"{n}: ", end="")
-                trainers[n].fit(progress=False, verbose=verbose)
+                    h = trainers[n].history
+                    print(f"{n:>9} epoch {e + 1:>2}/{epochs[n]}: train loss {h.train_loss[-1]:.3f}"
+                          f" acc {h.train_acc[-1]:.3f} ({h.seconds[-1]:.1f} s)", flush=True)
     for name in names:
         model, trainer = models[name], trainers[name]
         trainer.config.epochs = epochs[name]
