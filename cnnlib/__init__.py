@@ -51,3 +51,10 @@ __all__ = [
     "BatchNorm", "BatchNorm1D", "BatchNorm2D", "Standardize", "SGD",
     "load_model", "save_model", "conv_output_size", "pool_output_size",
 ]
+
+# Residual blocks (closing chapter) and conversion to and from PyTorch. `interop` imports
+# torch only inside its functions, so `import cnnlib` never needs torch.
+from . import interop  # noqa: E402
+from .residual import ResidualBlock, residual_network  # noqa: E402
+
+__all__ += ["ResidualBlock", "interop", "residual_network"]

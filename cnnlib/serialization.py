@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import layers, normalization
+from . import layers, normalization, residual
 from .layers import Sequential
 from .normalization import Standardize
 
@@ -48,9 +48,11 @@ _CONSTRUCTOR_ARGS: dict[str, tuple[str, ...]] = {
     "Sigmoid": (),
     "Flatten": (),
     "Linear": ("in_features", "out_features"),
+    "ResidualBlock": ("in_channels", "out_channels", "stride"),
 }
+_MODULES = (layers, normalization, residual)
 LAYER_TYPES: dict[str, tuple[type, tuple[str, ...]]] = {
-    name: (getattr(layers, name, None) or getattr(normalization, name), args)
+    name: (next(getattr(m, name) for m in _MODULES if hasattr(m, name)), args)
     for name, args in _CONSTRUCTOR_ARGS.items()
 }
 
