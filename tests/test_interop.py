@@ -234,7 +234,7 @@ def test_from_torch_refuses_what_cnnlib_cannot_express(module, rule):
 
 
 def test_to_torch_refuses_unknown_layers():
-    class Mystery:
+    class Mystery(cnnlib.Layer):
         def forward(self, x):
             return x
 
