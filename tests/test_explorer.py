@@ -171,3 +171,12 @@ def test_recovering_from_an_invalid_combination_re_enables_the_step_slider():
     ex.sliders["w"].value = 7
     assert not ex.step.disabled and ex.step.max == 9
     assert shown_png(ex).startswith(PNG_MAGIC)
+
+
+def test_explorer_state_says_when_a_floored_size_leaves_only_padding_over():
+    st = explorer_state(8, 3, 2, 1, 2)
+    assert st["ok"] and st["output_shape"] == (4, 4, 2)
+    assert "floored" in st["label_html"] and "no real pixel" in st["label_html"]
+    assert "floored" not in explorer_state(7, 3, 2, 1, 2)["label_html"]
+    fig = draw_conv_geometry(8, 3, 2, 1, 2)
+    assert "left over, only zero padding" in fig.axes[0].get_xlabel()

@@ -90,10 +90,18 @@ function cnnlibConvExplorer(root) {
     }
 
     const skipped = e.ok && covered.some((c, i) => !c && !isPad(i));
+    // Floored sizes: cells after the last position. Python accepted the setting, so they
+    // are zero padding (or pixels the stride skips between positions anyway).
+    const leftover = e.ok ? padded - (starts[starts.length - 1] + v.f) : 0;
+    root.setAttribute("data-cnnx-leftover", String(leftover));
     part("input-caption").textContent = e.ok
       ? "Input with zero padding (grey). Dots: where the filter's centre lands." +
-        (skipped ? " Pink: pixels no position covers (the stride is larger than the filter)." : "")
-      : "Blue: the positions that fit along the top row. Red, dashed: the step that does not fit.";
+        (skipped ? " Pink: pixels no position covers (the stride is larger than the filter)." : "") +
+        (leftover > 0 ? " The last " + plural(leftover, "padded row") + " and column" +
+          (leftover === 1 ? "" : "s") + " are left over: S does not divide W − F + 2P, so the " +
+          "size is floored, but no real pixel the filter would reach is lost." : "")
+      : "Blue: the positions that fit along the top row. Red, dashed: the next step, which " +
+        "hangs over the edge; flooring would drop it, and the real pixels only it would read.";
     if (e.ok) {
       for (const top of starts) {
         for (const left of starts) {
