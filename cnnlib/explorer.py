@@ -115,7 +115,7 @@ def _legend(ax: Axes, skipped: bool) -> None:
 
 
 def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | None = None,
-                       ax: Axes | None = None) -> Figure:
+                       ax: Axes | None = None, *, position: int | None = None) -> Figure:
     """Draw the padded input, where the filter lands, and the output, for one conv layer.
 
     Left: the (W + 2P)×(W + 2P) padded input (padding cells grey, marked 0); a dot at
@@ -125,7 +125,15 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
     formula with the numbers filled in. Settings that do not fit never raise: the figure
     shows the reason (the message of `conv_output_size`) and the step that hangs over.
     Draws into `ax` when given, else into a new Figure; returns the Figure.
+    `position` is the same choice counted from 1, like the explorer's slider:
+    position=6 is step=5. Give one or the other.
     """
+    if position is not None:
+        if step is not None:
+            raise ValueError("give step (from 0) or position (from 1), not both")
+        if isinstance(position, bool) or not isinstance(position, int) or position < 1:
+            raise ValueError(f"position = {position!r} must be an integer >= 1 (counted from 1)")
+        step = position - 1
     info = describe_conv(w, f, s, p, k)
     if not info["ok"]:
         return _draw_invalid(ax, info)

@@ -180,3 +180,14 @@ def test_explorer_state_says_when_a_floored_size_leaves_only_padding_over():
     assert "floored" not in explorer_state(7, 3, 2, 1, 2)["label_html"]
     fig = draw_conv_geometry(8, 3, 2, 1, 2)
     assert "left over, only zero padding" in fig.axes[0].get_xlabel()
+
+
+def test_draw_conv_geometry_position_counts_from_1_like_the_slider():
+    by_position = draw_conv_geometry(7, 3, 2, 1, k=2, position=6)
+    by_step = draw_conv_geometry(7, 3, 2, 1, k=2, step=5)
+    assert by_position.axes[0].get_title() == by_step.axes[0].get_title()
+    assert "position 6 of 16" in by_position.axes[0].get_title()
+    with pytest.raises(ValueError, match="position = 0 must be an integer >= 1"):
+        draw_conv_geometry(7, 3, 2, 1, position=0)
+    with pytest.raises(ValueError, match="not both"):
+        draw_conv_geometry(7, 3, 2, 1, step=1, position=2)
