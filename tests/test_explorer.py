@@ -66,7 +66,7 @@ def test_draw_conv_geometry_labels_its_axes():
 # --------------------------------------------------------------------------- explorer_state
 
 
-def test_explorer_state_of_the_seed_example():
+def test_explorer_state_of_the_source_article_example():
     st = explorer_state(5, 3, 2, 1, 2)
     assert st["ok"] and st["output_shape"] == (3, 3, 2)
     assert st["n_positions"] == 9 and st["step_max"] == 9

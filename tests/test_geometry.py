@@ -52,7 +52,7 @@ def valid_settings():
 # --------------------------------------------------------------------------- conv_geometry
 
 
-def test_conv_geometry_of_the_seed_example_has_depth_k():
+def test_conv_geometry_of_the_source_article_example_has_depth_k():
     g = conv_geometry(5, 3, 2, 1, k=2)
     assert (g.padded_size, g.output_size, g.starts) == (7, 3, (0, 2, 4))
     assert g.output_shape == (3, 3, 2)  # depth K = 2, not the input depth 3
