@@ -369,8 +369,11 @@ def test_explorer_floored_setting_with_only_padding_left_over_is_drawn(browser, 
     caption = explorer.find_element("css selector", '[data-cnnx="input-caption"]').text
     assert "left over" in caption and "no real pixel" in caption, caption
     assert explorer.get_attribute("data-cnnx-leftover") == "1"
+    strips = explorer.find_elements("css selector", '[data-cnnx="input"] .cnnx-leftover')
+    assert len(strips) == 2, "the left-over column and row are outlined"
     set_sliders(browser, explorer, w=7)  # 6/2: exact again, nothing left over
     assert explorer.get_attribute("data-cnnx-leftover") == "0"
+    assert not explorer.find_elements("css selector", '[data-cnnx="input"] .cnnx-leftover')
 
 
 def test_explorer_filter_larger_than_padded_input_is_explained(browser, explorer):

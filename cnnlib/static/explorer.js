@@ -113,8 +113,16 @@ function cnnlibConvExplorer(root) {
       const top = starts[Math.floor(shown / n)], left = starts[shown % n];
       el(svg, "rect", { x: x(left), y: y(top), width: v.f * cs, height: v.f * cs,
                         class: "cnnx-window" + (step === 0 ? " cnnx-window-all" : "") });
+      if (leftover > 0) {  // the strips after the last position, outlined (dashed)
+        const from = padded - leftover;
+        el(svg, "rect", { x: x(from), y: y(0), width: leftover * cs, height: padded * cs,
+                          class: "cnnx-leftover" });
+        el(svg, "rect", { x: x(0), y: y(from), width: padded * cs, height: leftover * cs,
+                          class: "cnnx-leftover" });
+      }
       el(svg, "text", { x: MARGIN, y: HEAD - 7, class: "cnnx-note" },
-         "padded input " + padded + "×" + padded + " (W = " + v.w + ", P = " + v.p + ")");
+         "padded input " + padded + "×" + padded + " (W = " + v.w + ", P = " + v.p + ")" +
+         (leftover > 0 ? "; dashed: left over" : ""));
     } else {
       for (const left of starts) {
         el(svg, "rect", { x: x(left), y: y(0), width: v.f * cs, height: v.f * cs, class: "cnnx-fit" });
