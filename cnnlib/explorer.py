@@ -200,8 +200,8 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
         n = info["leftover"]
         held = ("only zero padding" if not info["leftover_real"]
                 else "padding and pixels the stride skips anyway")
-        xlabel += (f"\nfloored: the last {n} padded row{'s' if n > 1 else ''} and "
-                   f"column{'s' if n > 1 else ''} are left over, {held}; nothing is lost")
+        which = "row and column" if n == 1 else f"{n} rows and columns"
+        xlabel += f"\nfloored: the last padded {which} are left over, {held}; nothing is lost"
     ax.set_xlabel(xlabel, fontsize=10)
     ax.set_ylabel("rows", fontsize=10)
     ax.set_xlim(-0.5 - max(0, 3 - padded), out_x0 + out + depth_extra + 0.5)
@@ -245,8 +245,10 @@ def explorer_state(w: int, f: int, s: int, p: int, k: int = 1, step: int = 0) ->
             f"{out} \u00d7 {out} \u00d7 {k} (depth D\u2082 = K = {k}); "
             f"the filter lands {out} \u00d7 {out} = {n} times")
     if info["leftover"]:
-        text += (f"<br>floored: the last {info['leftover']} padded row(s) and column(s) are "
-                 "left over, but no real pixel the filter would reach is lost")
+        n = info["leftover"]
+        which = "row and column" if n == 1 else f"{n} rows and columns"
+        text += (f"<br>floored: the last padded {which} are left over, but no real pixel the "
+                 "filter would reach is lost")
     if step:
         row, col = divmod(step - 1, out)
         window, cell = [starts[row], starts[col]], [row, col]

@@ -97,9 +97,10 @@ function cnnlibConvExplorer(root) {
     part("input-caption").textContent = e.ok
       ? "Input with zero padding (grey). Dots: where the filter's centre lands." +
         (skipped ? " Pink: pixels no position covers (the stride is larger than the filter)." : "") +
-        (leftover > 0 ? " The last " + plural(leftover, "padded row") + " and column" +
-          (leftover === 1 ? "" : "s") + " are left over: S does not divide W − F + 2P, so the " +
-          "size is floored, but no real pixel the filter would reach is lost." : "")
+        (leftover > 0 ? " The last " +
+          (leftover === 1 ? "padded row and column are" : leftover + " padded rows and columns are") +
+          " left over: S does not divide W − F + 2P, so the size is floored, but no real pixel" +
+          " the filter would reach is lost." : "")
       : "Blue: the positions that fit along the top row. Red, dashed: the next step, which " +
         "hangs over the edge; flooring would drop it, and the real pixels only it would read.";
     if (e.ok) {
