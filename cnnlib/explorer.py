@@ -115,7 +115,7 @@ def _legend(ax: Axes, skipped: bool) -> None:
 
 
 def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | None = None,
-                       ax: Axes | None = None) -> Figure:
+                       ax: Axes | None = None, *, position: int | None = None) -> Figure:
     """Draw the padded input, where the filter lands, and the output, for one conv layer.
 
     Left: the (W + 2P)×(W + 2P) padded input (padding cells grey, marked 0); a dot at
@@ -125,7 +125,15 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
     formula with the numbers filled in. Settings that do not fit never raise: the figure
     shows the reason (the message of `conv_output_size`) and the step that hangs over.
     Draws into `ax` when given, else into a new Figure; returns the Figure.
+    `position` is the same choice counted from 1, like the explorer's slider:
+    position=6 is step=5. Give one or the other.
     """
+    if position is not None:
+        if step is not None:
+            raise ValueError("give step (from 0) or position (from 1), not both")
+        if isinstance(position, bool) or not isinstance(position, int) or position < 1:
+            raise ValueError(f"position = {position!r} must be an integer >= 1 (counted from 1)")
+        step = position - 1
     info = describe_conv(w, f, s, p, k)
     if not info["ok"]:
         return _draw_invalid(ax, info)
@@ -187,7 +195,14 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
     where = ("all positions" if step is None
              else f"position {step + 1} of {info['n_positions']}")
     ax.set_title(f"{info['formula']}\n(F = {f}, S = {s}; {where})", fontsize=13)
-    ax.set_xlabel("columns (one square = one pixel)", fontsize=10)
+    xlabel = "columns (one square = one pixel)"
+    if info["leftover"]:
+        n = info["leftover"]
+        held = ("only zero padding" if not info["leftover_real"]
+                else "padding and pixels the stride skips anyway")
+        which = "row and column" if n == 1 else f"{n} rows and columns"
+        xlabel += f"\nfloored: the last padded {which} are left over, {held}; nothing is lost"
+    ax.set_xlabel(xlabel, fontsize=10)
     ax.set_ylabel("rows", fontsize=10)
     ax.set_xlim(-0.5 - max(0, 3 - padded), out_x0 + out + depth_extra + 0.5)
     ax.set_ylim(padded + 0.5, -2.2 - depth_extra)
@@ -229,6 +244,11 @@ def explorer_state(w: int, f: int, s: int, p: int, k: int = 1, step: int = 0) ->
     text = (f"<b>{html.escape(info['formula'])}</b> &nbsp;\u2192&nbsp; output "
             f"{out} \u00d7 {out} \u00d7 {k} (depth D\u2082 = K = {k}); "
             f"the filter lands {out} \u00d7 {out} = {n} times")
+    if info["leftover"]:
+        n = info["leftover"]
+        which = "row and column" if n == 1 else f"{n} rows and columns"
+        text += (f"<br>floored: the last padded {which} are left over, but no real pixel the "
+                 "filter would reach is lost")
     if step:
         row, col = divmod(step - 1, out)
         window, cell = [starts[row], starts[col]], [row, col]

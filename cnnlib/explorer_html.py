@@ -136,7 +136,7 @@ def explorer_html(w: int = 5, f: int = 3, s: int = 2, p: int = 1, k: int = 2, st
                   element_id: str | None = None) -> str:
     """An HTML fragment (inline <style> and <script>) with the stride/padding explorer.
 
-    Starts at the given slider values (default: the seed article's worked example, a
+    Starts at the given slider values (default: the source article's worked example, a
     5×5 input, F = 3, S = 2, P = 1, K = 2 filters, whose output is 3×3×2). `step` is
     the filter position slider: 0 shows every position, 1 ... W₂·H₂ one of them.
     Settings that do not fit are allowed: the page then explains why. `element_id`

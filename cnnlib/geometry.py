@@ -1,4 +1,4 @@
-"""Where a filter lands: the geometry behind W2 = (W1 - F + 2P)/S + 1, as plain data.
+"""Where a filter lands: the geometry behind W2 = floor((W1 - F + 2P)/S) + 1, as plain data.
 
 Pure functions and a frozen dataclass, no plotting: the matplotlib drawings
 (`cnnlib.explorer`), the ipywidgets explorer and a static HTML/JS explorer all read the
@@ -14,7 +14,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import asdict, dataclass
 
-from .shapes import _check_int, conv_output_size
+from .shapes import _check_int, conv_output_size, drops_real_pixels, leftover_pixels
 
 # Slider ranges (inclusive) shared by the ipywidgets explorer and the static explorer.
 EXPLORER_RANGES: dict[str, tuple[int, int]] = {
@@ -32,17 +32,22 @@ def _num(value: int) -> str:
 def conv_formula(w: int, f: int, s: int, p: int) -> str:
     """W₂ = (W − F + 2·P)/S + 1 with the numbers filled in, valid or not.
 
-    Valid: "W₂ = (7 − 3 + 2·1)/2 + 1 = 4". When S does not divide the span, the result
-    is shown as a fraction ("= 3/2 + 1, not a whole number"); when the filter is larger
-    than the padded input, the negative span is shown.
+    Exact: "W₂ = (7 − 3 + 2·1)/2 + 1 = 4". When S does not divide the span and only
+    padding (or pixels the stride skips anyway) is left over, the floor is written out:
+    "W₂ = ⌊(32 − 3 + 2·1)/2⌋ + 1 = ⌊31/2⌋ + 1 = 16". When flooring would ignore real
+    pixels, the result is shown as a fraction ("= 3/2 + 1, not a whole number"); when the
+    filter is larger than the padded input, the negative span is shown.
     """
     span = w - f + 2 * p
-    head = f"W\u2082 = ({w} {_MINUS} {f} + 2\u00b7{p})/{s} + 1"
+    head = f"({w} {_MINUS} {f} + 2\u00b7{p})/{s}"
     if span < 0:
-        return f"{head} = {_num(span)}/{s} + 1: the filter is wider than the padded input"
-    if span % s:
-        return f"{head} = {span}/{s} + 1, not a whole number"
-    return f"{head} = {span // s + 1}"
+        return (f"W\u2082 = {head} + 1 = {_num(span)}/{s} + 1: "
+                "the filter is wider than the padded input")
+    if span % s == 0:
+        return f"W\u2082 = {head} + 1 = {span // s + 1}"
+    if w >= 1 and f >= 1 and not drops_real_pixels(w, f, s, p):
+        return f"W\u2082 = \u230a{head}\u230b + 1 = \u230a{span}/{s}\u230b + 1 = {span // s + 1}"
+    return f"W\u2082 = {head} + 1 = {span}/{s} + 1, not a whole number"
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,20 @@ class ConvGeometry:
     def n_positions(self) -> int:
         """How many places the filter lands on the 2-D input: W₂ · H₂."""
         return self.output_size * self.output_size
+
+    @property
+    def leftover(self) -> int:
+        """Padded cells after the last filter position: 0 when S divides W − F + 2P."""
+        return self.padded_size - (self.starts[-1] + self.f)
+
+    @property
+    def leftover_real(self) -> int:
+        """How many of the `leftover` cells are real input pixels, not zero padding.
+
+        Nonzero only when the stride is larger than the filter, and then no more than the
+        S − F pixels it skips between any two positions (otherwise the size is refused).
+        """
+        return max(0, self.leftover - self.p)
 
     def is_padding(self, index: int) -> bool:
         """True when padded index `index` is a zero-padding cell, not a real input cell."""
@@ -111,6 +130,8 @@ class ConvGeometry:
         out["starts"] = list(self.starts)
         out["output_shape"] = list(self.output_shape)
         out["n_positions"] = self.n_positions
+        out["leftover"] = self.leftover
+        out["leftover_real"] = self.leftover_real
         out["coverage"] = list(self.coverage())
         return out
 
@@ -139,26 +160,28 @@ def describe_conv(w: int, f: int, s: int, p: int, k: int = 1) -> dict:
     """A JSON-serialisable summary for widgets and the static explorer; never raises.
 
     Valid settings: {"ok": True, "error": None, "formula", "output_size",
-    "output_shape", "starts", "coverage", ...} (all fields of `ConvGeometry.to_dict`).
+    "output_shape", "starts", "coverage", "leftover", "leftover_real", ...} (all fields
+    of `ConvGeometry.to_dict`; "leftover" > 0 when the size was floored).
     Invalid: {"ok": False, "error": <conv_output_size's message>, "formula" (filled in
     when all values are integers, else None), "fitting_starts": where a filter would
     land if the last, overhanging step were dropped (what frameworks that floor the
     division silently do), "leftover": how many padded cells past the last fitting
-    window no filter reaches}.
+    window no filter reaches, "leftover_real": how many of those are real pixels}.
     """
     base = {"w": w, "f": f, "s": s, "p": p, "k": k}
     try:
         geometry = conv_geometry(w, f, s, p, k)
     except ValueError as err:
         out = {**base, "ok": False, "error": str(err), "formula": None,
-               "padded_size": None, "fitting_starts": [], "leftover": None}
+               "padded_size": None, "fitting_starts": [], "leftover": None,
+               "leftover_real": None}
         if _all_ints(w, f, s, p) and s >= 1 and p >= 0:
             out["formula"] = conv_formula(w, f, s, p)
             out["padded_size"] = w + 2 * p
             span = w - f + 2 * p
             if w >= 1 and f >= 1 and span >= 0:
                 out["fitting_starts"] = [i * s for i in range(span // s + 1)]
-                out["leftover"] = span % s
+                out["leftover"], out["leftover_real"] = leftover_pixels(w, f, s, p)
         # Keep the echo of the inputs JSON-safe even for odd inputs such as "5" or 2.5.
         for name, value in base.items():
             if not isinstance(value, int | float | str | type(None)):

@@ -1,5 +1,6 @@
 """Softmax cross-entropy, the loss of a classifier that outputs one score per class.
 
+Shapes use the book's notation: N examples, J classes (K is kept for a convolution's filters).
 Book: chapter 7 ("Softmax and cross-entropy").
 """
 
@@ -9,7 +10,7 @@ import numpy as np
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """log(softmax(z)) row by row, computed stably: (N, K) -> (N, K).
+    """log(softmax(z)) row by row, computed stably: (N, J) -> (N, J).
 
     Subtracting each row's maximum first leaves softmax unchanged but keeps exp() from
     overflowing on large scores.
@@ -19,13 +20,13 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    """Class probabilities, row by row: (N, K) -> (N, K), each row sums to 1."""
+    """Class probabilities, row by row: (N, J) -> (N, J), each row sums to 1."""
     return np.exp(log_softmax(logits))
 
 
 def _check_labels(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     if not isinstance(logits, np.ndarray) or logits.ndim != 2:
-        raise ValueError(f"logits must be a 2-D array (N, K), got shape {np.shape(logits)}")
+        raise ValueError(f"logits must be a 2-D array (N, J), got shape {np.shape(logits)}")
     labels = np.asarray(labels)
     if labels.shape != (logits.shape[0],):
         raise ValueError(f"labels must have shape (N,) = ({logits.shape[0]},), got {labels.shape}")
@@ -34,7 +35,7 @@ def _check_labels(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     k = logits.shape[1]
     if labels.size and (labels.min() < 0 or labels.max() >= k):
         bad = labels[(labels < 0) | (labels >= k)][0]
-        raise ValueError(f"label {bad} is out of range: labels must lie in [0, K) = [0, {k})")
+        raise ValueError(f"label {bad} is out of range: labels must lie in [0, J) = [0, {k})")
     return labels
 
 
@@ -42,9 +43,9 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray,
                           label_smoothing: float = 0.0) -> tuple[float, np.ndarray]:
     """Mean cross-entropy of softmax(logits) against integer labels, and its gradient.
 
-    logits: (N, K) scores, labels: (N,) ints in [0, K). Returns (loss, dlogits) with
-    dlogits: (N, K) = (softmax - target) / N, the gradient of the *mean* loss.
-    With label_smoothing ε the target puts 1-ε on the true class and ε/K everywhere.
+    logits: (N, J) scores, labels: (N,) ints in [0, J). Returns (loss, dlogits) with
+    dlogits: (N, J) = (softmax - target) / N, the gradient of the *mean* loss.
+    With label_smoothing ε the target puts 1-ε on the true class and ε/J everywhere.
     """
     labels = _check_labels(logits, labels)
     if not 0.0 <= label_smoothing < 1.0:

@@ -58,7 +58,7 @@ def reference_network(seed: Seed = 0, *, widths: Sequence[int] = (32, 64, 128),
     dropout_rng = np.random.default_rng(gen.integers(2**63))
     classifier = Linear(hidden, num_classes, seed=gen)
     # The classifier starts at zero: every class gets the same score, so the network
-    # starts from "I don't know" (loss ln K) instead of from confident random guesses
+    # starts from "I don't know" (loss ln J, J classes) instead of confident random guesses
     # whose large early gradients the first steps would spend undoing.
     classifier.params["weight"][...] = 0
     layers += [Flatten(), Linear(side * side * channels, hidden, seed=gen), ReLU(),

@@ -347,16 +347,33 @@ def test_explorer_moving_sliders_updates_size_formula_and_picture(browser, explo
 
 
 def test_explorer_invalid_setting_shows_the_library_reason(browser, explorer):
-    set_sliders(browser, explorer, w=7, f=2, s=4, p=0)
+    set_sliders(browser, explorer, w=9, f=3, s=4, p=0)  # flooring would drop 2 real columns
     shown = read_explorer(browser, explorer)
     with pytest.raises(ValueError) as err:
-        conv_output_size(7, 2, 4, 0)
+        conv_output_size(9, 3, 4, 0)
     assert shown["error"] == str(err.value)
     assert "is not divisible by stride S = 4" in shown["error"] and shown["errorVisible"]
+    assert "real input pixels" in shown["error"]
     assert shown["invalid"] and shown["w2"] == "none" and shown["volume"] == "none"
     assert shown["stepDisabled"] and shown["stepMax"] == 0
     assert shown["hang"] == 1, "the step that hangs over the edge is drawn"
-    assert shown["formula"] == "W₂ = (7 − 2 + 2·0)/4 + 1 = 5/4 + 1, not a whole number"
+    assert shown["formula"] == "W₂ = (9 − 3 + 2·0)/4 + 1 = 6/4 + 1, not a whole number"
+
+
+def test_explorer_floored_setting_with_only_padding_left_over_is_drawn(browser, explorer):
+    set_sliders(browser, explorer, w=8, f=3, s=2, p=1)  # 7/2: the last padded column is spare
+    shown = read_explorer(browser, explorer)
+    assert shown["error"] is None and not shown["errorVisible"] and not shown["invalid"]
+    assert shown["formula"] == "W₂ = ⌊(8 − 3 + 2·1)/2⌋ + 1 = ⌊7/2⌋ + 1 = 4"
+    assert shown["w2"] == "4" and shown["dots"] == 16 and shown["hang"] == 0
+    caption = explorer.find_element("css selector", '[data-cnnx="input-caption"]').text
+    assert "left over" in caption and "no real pixel" in caption, caption
+    assert explorer.get_attribute("data-cnnx-leftover") == "1"
+    strips = explorer.find_elements("css selector", '[data-cnnx="input"] .cnnx-leftover')
+    assert len(strips) == 2, "the left-over column and row are outlined"
+    set_sliders(browser, explorer, w=7)  # 6/2: exact again, nothing left over
+    assert explorer.get_attribute("data-cnnx-leftover") == "0"
+    assert not explorer.find_elements("css selector", '[data-cnnx="input"] .cnnx-leftover')
 
 
 def test_explorer_filter_larger_than_padded_input_is_explained(browser, explorer):
@@ -458,7 +475,7 @@ def test_two_explorers_on_one_page_are_independent(browser, tmp_path):
     drain_logs(browser)
     load(browser, file_url(page))
     first, second = browser.find_elements("css selector", ".cnnx")
-    set_sliders(browser, first, w=6)
+    set_sliders(browser, first, w=6, p=0)
     assert read_explorer(browser, first)["formula"].endswith("not a whole number")
     assert read_explorer(browser, second)["volume"] == "4 × 4 × 1"
     assert console_errors(browser) == []

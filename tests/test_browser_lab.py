@@ -248,9 +248,11 @@ def test_moving_a_slider_updates_numbers_and_picture(lab_page):
 def test_invalid_setting_is_explained_live(lab_page):
     move_slider(lab_page, "input W", 5)
     before = wait_for_redraw(lab_page, {"image": None}, "= 3")
-    move_slider(lab_page, "input W", 6)  # 6 - 3 + 2 = 5 is odd: stride 2 does not fit
-    wait_for_redraw(lab_page, before, "(W - F + 2P) = 5 is not divisible by stride S = 2")
+    move_slider(lab_page, "input W", 6)  # 6 - 3 + 2 = 5 is odd, but only padding is left over
+    floored = wait_for_redraw(lab_page, before, "W₂ = ⌊(6 − 3 + 2·1)/2⌋ + 1 = ⌊5/2⌋ + 1 = 3")
     assert lab_page.execute_script(SLIDERS)["input W"] == "6"
+    move_slider(lab_page, "padding P", 0)  # 6 - 3 = 3 is odd and a real column is left over
+    wait_for_redraw(lab_page, floored, "(W - F + 2P) = 3 is not divisible by stride S = 2")
 
 
 def test_filters_slider_sets_the_output_depth(lab_page):

@@ -66,7 +66,7 @@ def test_draw_conv_geometry_labels_its_axes():
 # --------------------------------------------------------------------------- explorer_state
 
 
-def test_explorer_state_of_the_seed_example():
+def test_explorer_state_of_the_source_article_example():
     st = explorer_state(5, 3, 2, 1, 2)
     assert st["ok"] and st["output_shape"] == (3, 3, 2)
     assert st["n_positions"] == 9 and st["step_max"] == 9
@@ -171,3 +171,23 @@ def test_recovering_from_an_invalid_combination_re_enables_the_step_slider():
     ex.sliders["w"].value = 7
     assert not ex.step.disabled and ex.step.max == 9
     assert shown_png(ex).startswith(PNG_MAGIC)
+
+
+def test_explorer_state_says_when_a_floored_size_leaves_only_padding_over():
+    st = explorer_state(8, 3, 2, 1, 2)
+    assert st["ok"] and st["output_shape"] == (4, 4, 2)
+    assert "floored" in st["label_html"] and "no real pixel" in st["label_html"]
+    assert "floored" not in explorer_state(7, 3, 2, 1, 2)["label_html"]
+    fig = draw_conv_geometry(8, 3, 2, 1, 2)
+    assert "left over, only zero padding" in fig.axes[0].get_xlabel()
+
+
+def test_draw_conv_geometry_position_counts_from_1_like_the_slider():
+    by_position = draw_conv_geometry(7, 3, 2, 1, k=2, position=6)
+    by_step = draw_conv_geometry(7, 3, 2, 1, k=2, step=5)
+    assert by_position.axes[0].get_title() == by_step.axes[0].get_title()
+    assert "position 6 of 16" in by_position.axes[0].get_title()
+    with pytest.raises(ValueError, match="position = 0 must be an integer >= 1"):
+        draw_conv_geometry(7, 3, 2, 1, position=0)
+    with pytest.raises(ValueError, match="not both"):
+        draw_conv_geometry(7, 3, 2, 1, step=1, position=2)

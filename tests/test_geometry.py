@@ -28,7 +28,8 @@ from cnnlib.receptive_field import (
 # Settings conv_output_size refuses, one per rule.
 INVALID = [
     (6, 3, 2, 0),  # (W - F + 2P) = 3 not divisible by S = 2
-    (7, 3, 4, 1),  # the message quoted in DESIGN.md
+    (9, 3, 4, 0),  # the message quoted in DESIGN.md: (W - F + 2P) = 6, S = 4
+    (8, 3, 4, 1),  # S > F, but more real pixels left over than the stride skips
     (2, 5, 1, 1),  # F > W + 2P
     (0, 1, 1, 0),  # W not positive
     (5, 0, 1, 0),  # F not positive
@@ -51,7 +52,7 @@ def valid_settings():
 # --------------------------------------------------------------------------- conv_geometry
 
 
-def test_conv_geometry_of_the_seed_example_has_depth_k():
+def test_conv_geometry_of_the_source_article_example_has_depth_k():
     g = conv_geometry(5, 3, 2, 1, k=2)
     assert (g.padded_size, g.output_size, g.starts) == (7, 3, (0, 2, 4))
     assert g.output_shape == (3, 3, 2)  # depth K = 2, not the input depth 3
@@ -285,3 +286,21 @@ def test_input_gradient_support_rejects_a_unit_outside_the_output():
 def test_support_box_of_an_empty_mask_raises():
     with pytest.raises(ValueError, match="no True cell"):
         support_box(np.zeros((3, 3), bool))
+
+
+@pytest.mark.parametrize(("args", "leftover", "real"), [
+    ((32, 3, 2, 1), 1, 0),  # only padding left over: the ResNet downsampling layer
+    ((8, 1, 2, 0), 1, 1),  # a real column left over, in the gap the stride skips anyway
+    ((7, 3, 2, 1), 0, 0),  # exact
+])
+def test_conv_geometry_reports_what_a_floored_size_leaves_over(args, leftover, real):
+    g = conv_geometry(*args)
+    assert (g.leftover, g.leftover_real) == (leftover, real)
+    d = describe_conv(*args)
+    assert d["ok"] and (d["leftover"], d["leftover_real"]) == (leftover, real)
+    assert g.starts[-1] + g.f + g.leftover == g.padded_size
+
+
+def test_floored_formula_shows_the_floor():
+    assert conv_formula(32, 3, 2, 1) == "W₂ = ⌊(32 − 3 + 2·1)/2⌋ + 1 = ⌊31/2⌋ + 1 = 16"
+    assert conv_formula(10, 3, 2, 0) == "W₂ = (10 − 3 + 2·0)/2 + 1 = 7/2 + 1, not a whole number"

@@ -30,7 +30,7 @@ def assert_gradcheck(layer, x, seed=0):
 @pytest.mark.parametrize(
     ("n", "h", "w", "c", "k", "f", "s", "p"),
     [
-        (2, 5, 5, 3, 2, 3, 2, 1),  # the seed's worked example
+        (2, 5, 5, 3, 2, 3, 2, 1),  # the source article's worked example
         (1, 6, 6, 2, 3, 3, 1, 0),  # even input, stride 1
         (2, 7, 5, 1, 2, 3, 2, 0),  # non-square
         (1, 4, 4, 3, 2, 2, 2, 0),  # even filter

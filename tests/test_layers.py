@@ -63,7 +63,7 @@ def test_linear_layer_is_x_at_w_plus_b():
 
 
 def test_flatten_is_channels_last():
-    """The seed's 5×5×10 volume flattens to 250 numbers, channel fastest."""
+    """The source article's 5×5×10 volume flattens to 250 numbers, channel fastest."""
     x = np.arange(2 * 5 * 5 * 10, dtype=np.float32).reshape(2, 5, 5, 10)
     y = Flatten().forward(x)
     assert y.shape == (2, 250)

@@ -46,11 +46,11 @@ def test_softmax_rows_sum_to_one():
 @pytest.mark.parametrize(
     ("logits", "labels", "message"),
     [
-        (np.zeros((2, 3)), np.array([0, 3]), r"label 3 is out of range: labels must lie in \[0, K\) = \[0, 3\)"),
+        (np.zeros((2, 3)), np.array([0, 3]), r"label 3 is out of range: labels must lie in \[0, J\) = \[0, 3\)"),
         (np.zeros((2, 3)), np.array([-1, 0]), r"label -1 is out of range"),
         (np.zeros((2, 3)), np.array([0, 1, 2]), r"labels must have shape \(N,\) = \(2,\), got \(3,\)"),
         (np.zeros((2, 3)), np.array([0.0, 1.0]), r"labels must be integers"),
-        (np.zeros(3), np.array([0]), r"logits must be a 2-D array \(N, K\)"),
+        (np.zeros(3), np.array([0]), r"logits must be a 2-D array \(N, J\)"),
         (np.array([[0.0, np.nan]]), np.array([0]), r"logits contain NaN or infinity"),
     ],
 )

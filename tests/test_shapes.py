@@ -1,4 +1,9 @@
-"""The output-size formulas: W2 = (W - F + 2P)/S + 1 and (W - F)/S + 1."""
+"""The output-size formulas: W2 = floor((W - F + 2P)/S) + 1 and floor((W - F)/S) + 1.
+
+A floored size is accepted when the strip after the last window holds no real pixel that
+the grid of windows would reach (only padding, or pixels in a gap the stride leaves
+between windows anyway); otherwise it is refused.
+"""
 
 import pytest
 from hypothesis import given
@@ -10,12 +15,19 @@ from cnnlib import conv_output_size, pool_output_size
 @pytest.mark.parametrize(
     ("w", "f", "s", "p", "expected"),
     [
-        (5, 3, 2, 1, 3),  # the seed article's worked example
+        (5, 3, 2, 1, 3),  # the source article's worked example
         (7, 3, 1, 0, 5),
         (7, 3, 2, 0, 3),
         (32, 5, 1, 2, 32),  # "same" padding P = (F-1)/2
         (227, 11, 4, 0, 55),  # AlexNet's first layer
         (1, 1, 1, 0, 1),
+        # Floored, with only padding left over:
+        (32, 3, 2, 1, 16),  # the ResNet downsampling layer: 31/2 floored
+        (8, 3, 2, 1, 4),
+        (224, 7, 2, 3, 112),  # ResNet's first layer
+        # Floored, with real pixels left over only in a gap the stride skips anyway:
+        (32, 1, 2, 0, 16),  # the 1x1 stride-2 shortcut
+        (7, 3, 4, 1, 2),
     ],
 )
 def test_conv_output_size_known_cases(w, f, s, p, expected):
@@ -26,19 +38,40 @@ def test_conv_output_size_defaults_are_stride_1_no_padding():
     assert conv_output_size(10, 3) == 8
 
 
-@pytest.mark.parametrize(("w", "f", "s", "expected"), [(4, 2, 2, 2), (5, 3, 2, 2), (32, 2, 2, 16)])
+@pytest.mark.parametrize(
+    ("w", "f", "s", "expected"),
+    [(4, 2, 2, 2), (5, 3, 2, 2), (32, 2, 2, 16), (4, 1, 2, 2), (8, 2, 4, 2), (7, 2, 4, 2)],
+)
 def test_pool_output_size_known_cases(w, f, s, expected):
     assert pool_output_size(w, f, s) == expected
 
 
-def test_conv_output_size_rejects_fractional_stride():
-    with pytest.raises(ValueError, match=r"\(W - F \+ 2P\) = 6 is not divisible by stride S = 4"):
-        conv_output_size(7, 3, 4, 1)
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((10, 3, 2, 0), r"\(W - F \+ 2P\) = 7 is not divisible by stride S = 2 \(W = 10"),
+        ((6, 3, 2, 0), r"\(W - F \+ 2P\) = 3 is not divisible by stride S = 2"),
+        ((9, 3, 4, 0), r"\(W - F \+ 2P\) = 6 is not divisible by stride S = 4"),
+        ((8, 3, 4, 1), r"\(W - F \+ 2P\) = 7 is not divisible by stride S = 4"),
+    ],
+)
+def test_conv_output_size_rejects_a_stride_that_would_ignore_real_pixels(args, message):
+    with pytest.raises(ValueError, match=message) as err:
+        conv_output_size(*args)
+    assert "real input pixel" in str(err.value), str(err.value)
 
 
-def test_pool_output_size_rejects_fractional_stride():
-    with pytest.raises(ValueError, match=r"\(W - F\) = 3 is not divisible by stride S = 2"):
-        pool_output_size(5, 2, 2)
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((5, 2, 2), r"\(W - F\) = 3 is not divisible by stride S = 2"),
+        ((4, 3, 2), r"\(W - F\) = 1 is not divisible by stride S = 2"),
+        ((9, 2, 4), r"\(W - F\) = 7 is not divisible by stride S = 4.*last 3 input pixels"),
+    ],
+)
+def test_pool_output_size_rejects_a_stride_that_would_ignore_pixels(args, message):
+    with pytest.raises(ValueError, match=message):
+        pool_output_size(*args)
 
 
 @pytest.mark.parametrize(
@@ -75,20 +108,38 @@ def test_pool_output_size_rejects_bad_arguments(args, message):
         pool_output_size(*args)
 
 
+def reached_but_missed(w: int, f: int, s: int, p: int) -> list[int]:
+    """Real pixels (padded indices) that an endless grid of windows at 0, S, 2S, ...
+    would cover but the windows that fit inside the padded input do not: counted by loops."""
+    padded = w + 2 * p
+    fitting = [start for start in range(0, padded - f + 1, s)]
+    covered = {i for start in fitting for i in range(start, start + f)}
+    endless = {i for start in range(0, padded, s) for i in range(start, start + f)}
+    return [i for i in range(p, p + w) if i in endless and i not in covered]
+
+
 @given(
     w=st.integers(1, 64), f=st.integers(1, 11), s=st.integers(1, 5), p=st.integers(0, 5)
 )
 def test_conv_output_size_counts_filter_positions(w, f, s, p):
-    """Property: the result is exactly the number of positions a filter can take."""
-    positions = [start for start in range(0, w + 2 * p - f + 1, s)]
-    fits = w + 2 * p >= f and (w + 2 * p - f) % s == 0
-    if fits:
-        assert conv_output_size(w, f, s, p) == len(positions)
-        # The last position ends exactly at the padded edge: nothing hangs over.
-        assert positions[-1] + f == w + 2 * p
-    else:
-        with pytest.raises(ValueError):
+    """Property: the result is the number of positions that fit, and it is refused exactly
+    when those positions miss a real pixel that the grid of windows would reach."""
+    padded = w + 2 * p
+    positions = [start for start in range(0, padded - f + 1, s)]
+    if padded < f:
+        with pytest.raises(ValueError, match="larger than the padded input"):
             conv_output_size(w, f, s, p)
+        return
+    missed = reached_but_missed(w, f, s, p)
+    if missed:
+        with pytest.raises(ValueError, match="real input pixel"):
+            conv_output_size(w, f, s, p)
+        return
+    assert conv_output_size(w, f, s, p) == len(positions)
+    # Nothing hangs over, and one more step would.
+    assert positions[-1] + f <= padded < positions[-1] + s + f
+    if (padded - f) % s == 0:  # the exact case: the last window ends at the padded edge
+        assert positions[-1] + f == padded
 
 
 @given(w=st.integers(1, 64), f=st.integers(1, 8), s=st.integers(1, 8))

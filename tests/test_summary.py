@@ -85,7 +85,7 @@ def test_summary_handles_an_unknown_layer_by_running_it():
 
 
 def test_summary_of_a_single_layer():
-    layer = Conv2D(3, 2, 3, stride=2, padding=1, seed=0)  # the seed's worked example
+    layer = Conv2D(3, 2, 3, stride=2, padding=1, seed=0)  # the source article's worked example
     assert summary(layer, (5, 5, 3)) == [LayerRow(0, repr(layer), (5, 5, 3), (3, 3, 2), 56)]
 
 

@@ -90,10 +90,19 @@ function cnnlibConvExplorer(root) {
     }
 
     const skipped = e.ok && covered.some((c, i) => !c && !isPad(i));
+    // Floored sizes: cells after the last position. Python accepted the setting, so they
+    // are zero padding (or pixels the stride skips between positions anyway).
+    const leftover = e.ok ? padded - (starts[starts.length - 1] + v.f) : 0;
+    root.setAttribute("data-cnnx-leftover", String(leftover));
     part("input-caption").textContent = e.ok
       ? "Input with zero padding (grey). Dots: where the filter's centre lands." +
-        (skipped ? " Pink: pixels no position covers (the stride is larger than the filter)." : "")
-      : "Blue: the positions that fit along the top row. Red, dashed: the step that does not fit.";
+        (skipped ? " Pink: pixels no position covers (the stride is larger than the filter)." : "") +
+        (leftover > 0 ? " The last " +
+          (leftover === 1 ? "padded row and column are" : leftover + " padded rows and columns are") +
+          " left over: S does not divide W − F + 2P, so the size is floored, but no real pixel" +
+          " the filter would reach is lost." : "")
+      : "Blue: the positions that fit along the top row. Red, dashed: the next step, which " +
+        "hangs over the edge; flooring would drop it, and the real pixels only it would read.";
     if (e.ok) {
       for (const top of starts) {
         for (const left of starts) {
@@ -105,8 +114,16 @@ function cnnlibConvExplorer(root) {
       const top = starts[Math.floor(shown / n)], left = starts[shown % n];
       el(svg, "rect", { x: x(left), y: y(top), width: v.f * cs, height: v.f * cs,
                         class: "cnnx-window" + (step === 0 ? " cnnx-window-all" : "") });
+      if (leftover > 0) {  // the strips after the last position, outlined (dashed)
+        const from = padded - leftover;
+        el(svg, "rect", { x: x(from), y: y(0), width: leftover * cs, height: padded * cs,
+                          class: "cnnx-leftover" });
+        el(svg, "rect", { x: x(0), y: y(from), width: padded * cs, height: leftover * cs,
+                          class: "cnnx-leftover" });
+      }
       el(svg, "text", { x: MARGIN, y: HEAD - 7, class: "cnnx-note" },
-         "padded input " + padded + "×" + padded + " (W = " + v.w + ", P = " + v.p + ")");
+         "padded input " + padded + "×" + padded + " (W = " + v.w + ", P = " + v.p + ")" +
+         (leftover > 0 ? "; dashed: left over" : ""));
     } else {
       for (const left of starts) {
         el(svg, "rect", { x: x(left), y: y(0), width: v.f * cs, height: v.f * cs, class: "cnnx-fit" });
