@@ -28,19 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .layers import (
-    AvgPool2D,
-    Conv2D,
-    Dropout,
-    Flatten,
-    GlobalAvgPool2D,
-    Linear,
-    MaxPool2D,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    Tanh,
-)
+from . import layers as L
 from .normalization import BatchNorm1D, BatchNorm2D, Standardize
 from .residual import ResidualBlock
 
@@ -125,7 +113,7 @@ def _tensor(array: np.ndarray) -> Any:
     return _torch().tensor(np.ascontiguousarray(array))
 
 
-def _conv_to_torch(layer: Conv2D, bias: bool = True) -> Any:
+def _conv_to_torch(layer: L.Conv2D, bias: bool = True) -> Any:
     nn = _torch().nn
     conv = nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
                      layer.padding, bias=bias)
@@ -151,21 +139,21 @@ def _batchnorm_to_torch(layer: BatchNorm1D | BatchNorm2D) -> Any:
 def _layer_to_torch(layer: object) -> Any:
     nn = _torch().nn
     mods = torch_modules()
-    if isinstance(layer, Sequential):
+    if isinstance(layer, L.Sequential):
         return nn.Sequential(*[_layer_to_torch(inner) for inner in layer.layers])
-    if isinstance(layer, Conv2D):
+    if isinstance(layer, L.Conv2D):
         return _conv_to_torch(layer)
-    if isinstance(layer, Linear):
+    if isinstance(layer, L.Linear):
         linear = nn.Linear(layer.in_features, layer.out_features)
         linear.weight = nn.Parameter(_tensor(layer.params["weight"].T))  # (in,out) -> (out,in)
         linear.bias = nn.Parameter(_tensor(layer.params["bias"]))
         return linear
     if isinstance(layer, BatchNorm1D | BatchNorm2D):
         return _batchnorm_to_torch(layer)
-    if isinstance(layer, MaxPool2D | AvgPool2D):
-        cls = nn.MaxPool2d if isinstance(layer, MaxPool2D) else nn.AvgPool2d
+    if isinstance(layer, L.MaxPool2D | L.AvgPool2D):
+        cls = nn.MaxPool2d if isinstance(layer, L.MaxPool2D) else nn.AvgPool2d
         return cls(layer.kernel_size, layer.stride)
-    if isinstance(layer, Dropout):
+    if isinstance(layer, L.Dropout):
         drop = nn.Dropout(layer.p)
         drop.train(layer.training)
         return drop
@@ -181,17 +169,17 @@ def _layer_to_torch(layer: object) -> Any:
         return block.train(layer.training)
     if isinstance(layer, Standardize):
         return mods["StandardizeNCHW"](layer.buffers["mean"], layer.buffers["std"])
-    simple = {ReLU: nn.ReLU, Tanh: nn.Tanh, Sigmoid: nn.Sigmoid,
-              Flatten: mods["FlattenChannelsLast"], GlobalAvgPool2D: mods["GlobalAvgPool"]}
+    simple = {L.ReLU: nn.ReLU, L.Tanh: nn.Tanh, L.Sigmoid: nn.Sigmoid,
+              L.Flatten: mods["FlattenChannelsLast"], L.GlobalAvgPool2D: mods["GlobalAvgPool"]}
     if type(layer) in simple:
         return simple[type(layer)]()
     raise ValueError(f"to_torch cannot convert a layer of type {type(layer).__name__} "
                      f"({layer!r}); it converts {sorted(c.__name__ for c in _CNNLIB_TYPES)}")
 
 
-_CNNLIB_TYPES = (Sequential, Conv2D, Linear, BatchNorm1D, BatchNorm2D, MaxPool2D, AvgPool2D,
-                 Dropout, ResidualBlock, Standardize, ReLU, Tanh, Sigmoid, Flatten,
-                 GlobalAvgPool2D)
+_CNNLIB_TYPES = (L.Sequential, L.Conv2D, L.Linear, BatchNorm1D, BatchNorm2D, L.MaxPool2D,
+                 L.AvgPool2D, L.Dropout, ResidualBlock, Standardize, L.ReLU, L.Tanh, L.Sigmoid,
+                 L.Flatten, L.GlobalAvgPool2D)
 
 
 def to_torch(model: object) -> Any:
@@ -205,7 +193,7 @@ def to_torch(model: object) -> Any:
     """
     module = _layer_to_torch(model)
     training = getattr(model, "training", True)
-    if isinstance(model, Sequential):
+    if isinstance(model, L.Sequential):
         module.train(training)
         # Layers with a mode of their own (dropout, batch norm) keep it.
         for layer, twin in zip(model.layers, module, strict=True):
@@ -224,7 +212,7 @@ def _grad(t: Any) -> np.ndarray | None:
     return None if t.grad is None else t.grad.detach().cpu().numpy().copy()
 
 
-def _conv_from_torch(conv: Any) -> Conv2D:
+def _conv_from_torch(conv: Any) -> L.Conv2D:
     k = conv.kernel_size
     rules = {"square kernel": k[0] == k[1], "equal strides": conv.stride[0] == conv.stride[1],
              "numeric, equal padding": not isinstance(conv.padding, str)
@@ -235,7 +223,7 @@ def _conv_from_torch(conv: Any) -> Conv2D:
     if broken:
         raise ValueError(f"cannot convert {conv}: cnnlib's Conv2D needs {', '.join(broken)}")
     w = _array(conv.weight).transpose(0, 2, 3, 1)  # (K, C, F, F) -> (K, F, F, C)
-    layer = Conv2D(conv.in_channels, conv.out_channels, k[0], conv.stride[0], conv.padding[0],
+    layer = L.Conv2D(conv.in_channels, conv.out_channels, k[0], conv.stride[0], conv.padding[0],
                    dtype=w.dtype)
     layer.params["weight"] = np.ascontiguousarray(w)
     if conv.bias is not None:
@@ -266,7 +254,7 @@ def _batchnorm_from_torch(bn: Any) -> BatchNorm1D | BatchNorm2D:
     return layer.train(bn.training)
 
 
-def _pool_from_torch(pool: Any) -> MaxPool2D | AvgPool2D:
+def _pool_from_torch(pool: Any) -> L.MaxPool2D | L.AvgPool2D:
     nn = _torch().nn
 
     def single(value: Any) -> int | None:
@@ -280,10 +268,10 @@ def _pool_from_torch(pool: Any) -> MaxPool2D | AvgPool2D:
     if not ok:
         raise ValueError(f"cannot convert {pool}: cnnlib's pooling needs a square window, equal "
                          "strides, padding 0, ceil_mode=False (and dilation 1)")
-    return (MaxPool2D if isinstance(pool, nn.MaxPool2d) else AvgPool2D)(f, s)
+    return (L.MaxPool2D if isinstance(pool, nn.MaxPool2d) else L.AvgPool2D)(f, s)
 
 
-def _linear_from_torch(linear: Any, channels: int | None) -> Linear:
+def _linear_from_torch(linear: Any, channels: int | None) -> L.Linear:
     """channels: set when a plain torch Flatten of C-channel maps came just before."""
     w = _array(linear.weight).T  # (out, in) -> (in, out)
     g = _grad(linear.weight)
@@ -297,7 +285,7 @@ def _linear_from_torch(linear: Any, channels: int | None) -> Linear:
         order = np.arange(linear.in_features).reshape(channels, hw).T.reshape(-1)
         w = w[order]
         g = None if g is None else g[order]
-    layer = Linear(linear.in_features, linear.out_features, dtype=w.dtype)
+    layer = L.Linear(linear.in_features, linear.out_features, dtype=w.dtype)
     layer.params["weight"] = np.ascontiguousarray(w)
     layer.params["bias"] = (_array(linear.bias) if linear.bias is not None
                             else np.zeros(linear.out_features, w.dtype))
@@ -345,21 +333,21 @@ def _from_torch_list(modules: list[Any]) -> list[object]:
         elif isinstance(module, nn.MaxPool2d | nn.AvgPool2d):
             layers.append(_pool_from_torch(module))
         elif isinstance(module, nn.Dropout):
-            layers.append(Dropout(module.p).train(module.training))
+            layers.append(L.Dropout(module.p).train(module.training))
         elif isinstance(module, mods["BasicBlock"]):
             layers.append(_block_from_torch(module))
             channels = layers[-1].out_channels
         elif isinstance(module, mods["StandardizeNCHW"]):
             layers.append(Standardize(_array(module.mean), _array(module.std)))
         elif isinstance(module, mods["FlattenChannelsLast"]):
-            layers.append(Flatten())
+            layers.append(L.Flatten())
         elif isinstance(module, nn.Flatten):
             if module.start_dim != 1 or module.end_dim != -1:
                 raise ValueError(f"cannot convert {module}: only start_dim=1, end_dim=-1")
-            layers.append(Flatten())
+            layers.append(L.Flatten())
             flattened, channels = channels, None
         elif isinstance(module, mods["GlobalAvgPool"]):
-            layers.append(GlobalAvgPool2D())
+            layers.append(L.GlobalAvgPool2D())
             channels = None
         elif isinstance(module, nn.AdaptiveAvgPool2d):
             size = module.output_size
@@ -367,10 +355,10 @@ def _from_torch_list(modules: list[Any]) -> list[object]:
                 raise ValueError(f"cannot convert {module}: only output_size 1 (global "
                                  "average pooling)")
             # (N, C, 1, 1) in PyTorch, (N, C) in cnnlib: a Flatten after it changes nothing.
-            layers.append(GlobalAvgPool2D())
+            layers.append(L.GlobalAvgPool2D())
             channels = None
         elif isinstance(module, nn.ReLU | nn.Tanh | nn.Sigmoid):
-            cls = {nn.ReLU: ReLU, nn.Tanh: Tanh, nn.Sigmoid: Sigmoid}[type(module)]
+            cls = {nn.ReLU: L.ReLU, nn.Tanh: L.Tanh, nn.Sigmoid: L.Sigmoid}[type(module)]
             layers.append(cls())
         elif isinstance(module, nn.Identity):
             continue
@@ -383,7 +371,7 @@ def _from_torch_list(modules: list[Any]) -> list[object]:
     return layers
 
 
-def from_torch(module: Any) -> Sequential:
+def from_torch(module: Any) -> L.Sequential:
     """A `cnnlib.Sequential` that computes what `module` computes, channels-last.
 
     `module`: a torch.nn.Sequential (nested ones are flattened) or a single supported
@@ -394,6 +382,6 @@ def from_torch(module: Any) -> Sequential:
     torch = _torch()
     if not isinstance(module, torch.nn.Module):
         raise ValueError(f"from_torch needs a torch.nn.Module, got {type(module).__name__}")
-    model = Sequential(*_from_torch_list([module]))
+    model = L.Sequential(*_from_torch_list([module]))
     model.training = module.training
     return model

@@ -59,6 +59,20 @@ class _NamedArrays(MutableMapping):
         return len(self._block._keys(self._attr))
 
 
+def _view(attr: str) -> property:
+    """A property: the block's `attr` ("params", "grads", "buffers") as a live view."""
+
+    def get(block: ResidualBlock) -> MutableMapping:
+        return _NamedArrays(block, attr)
+
+    def set_all(block: ResidualBlock, values: dict[str, np.ndarray]) -> None:
+        view = _NamedArrays(block, attr)
+        for key, value in values.items():
+            view[key] = value
+
+    return property(get, set_all)
+
+
 class ResidualBlock(Layer):
     """y = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), the "basic block" of ResNet.
 
@@ -104,29 +118,11 @@ class ResidualBlock(Layer):
                     keys.append(f"{part}.{name}")
         return keys
 
-    @property
-    def params(self) -> MutableMapping:
-        return _NamedArrays(self, "params")
-
-    @params.setter
-    def params(self, values: dict[str, np.ndarray]) -> None:
-        view = self.params
-        for key, value in values.items():
-            view[key] = value
-
-    @property
-    def grads(self) -> MutableMapping:
-        return _NamedArrays(self, "grads")
-
-    @grads.setter
-    def grads(self, values: dict[str, np.ndarray]) -> None:
-        view = self.grads
-        for key, value in values.items():
-            view[key] = value
-
-    @property
-    def buffers(self) -> MutableMapping:
-        return _NamedArrays(self, "buffers")
+    # Live views of the inner layers' arrays, under "<part>.<name>" keys; assigning a dict
+    # (as a model loader does) writes through to the inner layers.
+    params = _view("params")
+    grads = _view("grads")
+    buffers = _view("buffers")
 
     # --------------------------------------------------------------- modes
     def train(self, mode: bool = True) -> ResidualBlock:

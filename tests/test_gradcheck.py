@@ -3,21 +3,9 @@
 import numpy as np
 import pytest
 
-from cnnlib import (
-    AvgPool2D,
-    Conv2D,
-    Flatten,
-    Linear,
-    MaxPool2D,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    Tanh,
-    gradcheck,
-    numerical_gradient,
-    relative_error,
-)
-from cnnlib.gradcheck import as_float64
+from cnnlib import Sigmoid, Tanh
+from cnnlib.gradcheck import as_float64, gradcheck, numerical_gradient, relative_error
+from cnnlib.layers import AvgPool2D, Conv2D, Flatten, Linear, MaxPool2D, ReLU, Sequential
 
 TOLERANCE = 1e-6
 

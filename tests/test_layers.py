@@ -7,17 +7,8 @@ import numpy as np
 import pytest
 
 import cnnlib
-from cnnlib import (
-    AvgPool2D,
-    Conv2D,
-    Flatten,
-    Linear,
-    MaxPool2D,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    Tanh,
-)
+from cnnlib import Sigmoid, Tanh
+from cnnlib.layers import AvgPool2D, Conv2D, Flatten, Linear, MaxPool2D, ReLU, Sequential
 
 CONTRACT_NAMES = ["conv_output_size", "pool_output_size", "Conv2D", "MaxPool2D", "AvgPool2D",
                   "ReLU", "Tanh", "Sigmoid", "Flatten", "Linear", "Sequential",
