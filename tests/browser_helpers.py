@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
 # Schemes that never leave the machine. about: is the blank page between loads.
 LOCAL_SCHEMES = frozenset({"file", "data", "blob", "about"})
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
@@ -379,3 +381,14 @@ def read_explorer(driver, root) -> dict:
 
 def file_url(path: Path) -> str:
     return path.resolve().as_uri()
+
+
+def require_chromium() -> None:
+    """Skip the calling test (fail it where CNNLIB_REQUIRE_BROWSER is set, as in CI) when
+    Chromium or its driver is missing."""
+    found = find_chromium()
+    if isinstance(found, str):
+        message = f"BROWSER TESTS NOT RUN: {found}"
+        if os.environ.get("CNNLIB_REQUIRE_BROWSER"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)

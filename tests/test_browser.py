@@ -26,7 +26,6 @@ from browser_helpers import (
     console_errors,
     drain_logs,
     file_url,
-    find_chromium,
     follow_link,
     load,
     math_problems,
@@ -35,6 +34,7 @@ from browser_helpers import (
     page_problems,
     prev_next_problems,
     read_explorer,
+    require_chromium,
     search_results,
     set_sliders,
 )
@@ -57,12 +57,7 @@ EXTRA_PAGES = ["search", "genindex"]
 
 @pytest.fixture(scope="session")
 def browser():
-    found = find_chromium()
-    if isinstance(found, str):
-        message = f"BROWSER TESTS NOT RUN: {found}"
-        if os.environ.get("CNNLIB_REQUIRE_BROWSER"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+    require_chromium()
     with chromium() as driver:
         yield driver
 

@@ -34,9 +34,9 @@ from browser_helpers import (
     console_errors,
     drain_logs,
     file_url,
-    find_chromium,
     load,
     outside_requests,
+    require_chromium,
 )
 from conftest import REPO_ROOT
 from test_book_build import require_build
@@ -64,12 +64,7 @@ ARITHMETIC_TOLERANCE = 1e-5
 
 @pytest.fixture(scope="module")
 def driver():
-    found = find_chromium()
-    if isinstance(found, str):
-        message = f"BROWSER TESTS NOT RUN: {found}"
-        if os.environ.get("CNNLIB_REQUIRE_BROWSER"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+    require_chromium()
     with chromium(1200, 1000) as d:
         yield d
 
