@@ -67,7 +67,10 @@ def torch_modules() -> dict[str, type]:
             if not torch.is_floating_point(x):
                 x = x.float()
             shape = (1, -1) + (1,) * (x.dim() - 2)
-            return (x - self.mean.to(x.dtype).view(shape)) / self.std.to(x.dtype).view(shape)
+            # cnnlib's arithmetic exactly: x·(1/σ) − μ·(1/σ) with 1/σ rounded to float32,
+            # even after .double(), so float64 comparisons see no difference here.
+            inv_std = (1.0 / self.std.float()).to(x.dtype).view(shape)
+            return x * inv_std - self.mean.to(x.dtype).view(shape) * inv_std
 
     class FlattenChannelsLast(nn.Module):
         """(N, C, H, W) -> (N, H·W·C) in cnnlib's (H, W, C) order; 2-D input passes through."""

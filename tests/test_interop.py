@@ -118,11 +118,8 @@ def test_layer_round_trip_gives_equal_outputs_and_gradients(factory, shape):
     xt = nchw(x).requires_grad_(True)
     yt = twin(xt)
     yt.backward(nchw(dout))
-    # Standardize keeps its mean and std in float32 (and cnnlib multiplies by a float32
-    # 1/std where PyTorch divides): agreement to float32 precision there, float64 elsewhere.
-    tol = 1e-6 if isinstance(model.layers[0], Standardize) else 1e-9
-    np.testing.assert_allclose(nhwc(yt), y, rtol=tol, atol=1e-12)
-    np.testing.assert_allclose(nhwc(xt.grad), dx, rtol=tol, atol=1e-12)
+    np.testing.assert_allclose(nhwc(yt), y, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(nhwc(xt.grad), dx, rtol=1e-9, atol=1e-12)
 
     back = from_torch(twin)  # carries the gradients PyTorch computed
     assert set(back.grads) == set(model.grads) or len(back.layers) != len(model.layers)
@@ -195,7 +192,7 @@ def test_reference_network_training_gradients_match():
     tl = torch.nn.functional.cross_entropy(twin(nchw(images.astype(np.float64))),
                                            torch.tensor(labels))
     tl.backward()
-    assert abs(loss - tl.item()) < 1e-7 * abs(loss)  # Standardize is float32 inside
+    assert abs(loss - tl.item()) < 1e-9 * abs(loss)
     theirs = from_torch(twin).grads
     scale = max(np.abs(g).max() for g in theirs.values())
     worst = max(np.abs(model.grads[k] - theirs[k]).max() for k in theirs) / scale
