@@ -21,7 +21,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
-from .geometry import EXPLORER_RANGES, describe_conv
+from .checks import is_integer
+from .geometry import EXPLORER_RANGES, describe_conv, is_padding_cell
 
 INPUT = "#d6e6f4"  # a real input pixel
 PADDING = "#ececec"  # a zero-padding cell
@@ -80,7 +81,7 @@ def _draw_invalid(ax: Axes | None, info: dict) -> Figure:
     width = max(padded, nxt + f)
     span = max(width + 1.0, 16.0)  # room for the title and the message
     ax = _setup_axes(ax, span, padded + 4)
-    colors = [[PADDING if (r < p or r >= p + w or c < p or c >= p + w) else INPUT
+    colors = [[PADDING if is_padding_cell(r, w, p) or is_padding_cell(c, w, p) else INPUT
                for c in range(padded)] for r in range(padded)]
     _grid(ax, 0, 0, padded, colors)
     for start in fitting:  # the positions that fit, along the top row
@@ -131,7 +132,7 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
     if position is not None:
         if step is not None:
             raise ValueError("give step (from 0) or position (from 1), not both")
-        if isinstance(position, bool) or not isinstance(position, int) or position < 1:
+        if not is_integer(position) or position < 1:
             raise ValueError(f"position = {position!r} must be an integer >= 1 (counted from 1)")
         step = position - 1
     info = describe_conv(w, f, s, p, k)
@@ -149,7 +150,7 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
 
     # Input: real pixels, padding, and pixels that no filter position ever covers.
     def input_color(r: int, c: int) -> str:
-        if r < p or r >= p + w or c < p or c >= p + w:
+        if is_padding_cell(r, w, p) or is_padding_cell(c, w, p):
             return PADDING
         return SKIPPED if cover[r] == 0 or cover[c] == 0 else INPUT
 
@@ -271,27 +272,27 @@ class ConvExplorer(widgets.VBox):
               "k": "filters K"}
 
     def __init__(self, w: int = 7, f: int = 3, s: int = 2, p: int = 1, k: int = 2, **kwargs):
-        wd = widgets
         values = {"w": w, "f": f, "s": s, "p": p, "k": k}
         self.sliders = {
-            name: wd.IntSlider(value=values[name], min=lo, max=hi,
+            name: widgets.IntSlider(value=values[name], min=lo, max=hi,
                                description=self.LABELS[name], continuous_update=False,
                                style={"description_width": "70px"},
-                               layout=wd.Layout(width="290px"))
+                               layout=widgets.Layout(width="290px"))
             for name, (lo, hi) in EXPLORER_RANGES.items()
         }
-        self.step = wd.IntSlider(value=0, min=0, max=0, description="step",
+        self.step = widgets.IntSlider(value=0, min=0, max=0, description="step",
                                  continuous_update=True, style={"description_width": "70px"},
-                                 layout=wd.Layout(width="580px"))
-        self.step_hint = wd.HTML("<i>step 0 shows every position</i>")
-        self.label = wd.HTML()
-        self.output = wd.Output(layout=wd.Layout(min_height="300px"))
+                                 layout=widgets.Layout(width="580px"))
+        self.step_hint = widgets.HTML("<i>step 0 shows every position</i>")
+        self.label = widgets.HTML()
+        self.output = widgets.Output(layout=widgets.Layout(min_height="300px"))
         self.state: dict = {}
         self.renders = 0  # how many pictures were drawn (tests read it)
         self._updating = False
-        s_ = self.sliders
-        rows = [wd.HBox([s_["w"], s_["f"]]), wd.HBox([s_["s"], s_["p"]]),
-                wd.HBox([s_["k"]]), wd.HBox([self.step, self.step_hint])]
+        sliders = self.sliders
+        rows = [widgets.HBox([sliders["w"], sliders["f"]]),
+                widgets.HBox([sliders["s"], sliders["p"]]),
+                widgets.HBox([sliders["k"]]), widgets.HBox([self.step, self.step_hint])]
         super().__init__([*rows, self.label, self.output], **kwargs)
         for slider in (*self.sliders.values(), self.step):
             slider.observe(self._on_change, names="value")
@@ -326,7 +327,7 @@ class ConvExplorer(widgets.VBox):
             fig = draw_conv_geometry(g["w"], g["f"], g["s"], g["p"], g["k"], state["draw_step"])
             data = {"image/png": base64.b64encode(_figure_png(fig)).decode("ascii"),
                     "text/plain": state["formula"] or ""}
-        except Exception as err:  # noqa: BLE001 - a widget callback must not raise
+        except Exception as err:  # a widget callback must not raise
             data = {"text/plain": f"could not draw: {err}"}
         if not state["ok"]:
             data["text/plain"] = state["error"]

@@ -24,11 +24,11 @@ import html
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from importlib import resources
 
 from . import explorer as _widget
-from .geometry import EXPLORER_RANGES, describe_conv
+from .checks import is_integer
+from .geometry import EXPLORER_RANGES, describe_conv, explorer_settings
 
 PARAMS = ("w", "f", "s", "p")  # the table's axes, in this order; K only sets the depth
 LABELS = {"w": "Input size W", "f": "Filter size F", "s": "Stride S", "p": "Padding P",
@@ -42,15 +42,6 @@ _HOLE = "\x00"  # where a number was cut out of a template
 _COLORS = {"input": _widget.INPUT, "padding": _widget.PADDING, "skipped": _widget.SKIPPED,
            "output": _widget.OUTPUT, "highlight": _widget.HIGHLIGHT,
            "windows": _widget.WINDOWS, "invalid": _widget.INVALID}
-
-
-def _settings(ranges: dict[str, tuple[int, int]]) -> Iterator[tuple[int, int, int, int]]:
-    """Every (W, F, S, P) in the ranges, in table order (P varies fastest)."""
-    for w in range(ranges["w"][0], ranges["w"][1] + 1):
-        for f in range(ranges["f"][0], ranges["f"][1] + 1):
-            for s in range(ranges["s"][0], ranges["s"][1] + 1):
-                for p in range(ranges["p"][0], ranges["p"][1] + 1):
-                    yield w, f, s, p
 
 
 def _encode_text(text: str | None, templates: dict[str, int]) -> list[int]:
@@ -76,7 +67,7 @@ def explorer_data() -> dict:
     ranges = {name: EXPLORER_RANGES[name] for name in (*PARAMS, "k")}
     templates: dict[str, int] = {}
     rows = []
-    for w, f, s, p in _settings(ranges):
+    for w, f, s, p in explorer_settings(ranges):
         info = describe_conv(w, f, s, p, 1)
         positions = info["output_size"] if info["ok"] else len(info["fitting_starts"])
         rows.append([1 if info["ok"] else 0, positions,
@@ -146,10 +137,10 @@ def explorer_html(w: int = 5, f: int = 3, s: int = 2, p: int = 1, k: int = 2, st
     values = {"w": w, "f": f, "s": s, "p": p, "k": k}
     for name, value in values.items():
         lo, hi = EXPLORER_RANGES[name]
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        if not is_integer(value) or not lo <= value <= hi:
             raise ValueError(f"{LABELS[name]} = {value!r} must be an integer from {lo} to {hi} "
                              "(the explorer's slider range)")
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+    if not is_integer(step) or step < 0:
         raise ValueError(f"step = {step!r} must be an integer >= 0 (0 shows every position)")
     root_id = element_id or f"cnnx-{uuid.uuid4().hex[:12]}"
     if not re.fullmatch(r"[A-Za-z][\w-]*", root_id):

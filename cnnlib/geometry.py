@@ -11,9 +11,10 @@ so every drawing refuses exactly the settings the library refuses, with the same
 
 from __future__ import annotations
 
-import numbers
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
+from .checks import is_integer
 from .shapes import _check_int, conv_output_size, drops_real_pixels, leftover_pixels
 
 # Slider ranges (inclusive) shared by the ipywidgets explorer and the static explorer.
@@ -94,7 +95,7 @@ class ConvGeometry:
 
     def is_padding(self, index: int) -> bool:
         """True when padded index `index` is a zero-padding cell, not a real input cell."""
-        return index < self.p or index >= self.p + self.w
+        return is_padding_cell(index, self.w, self.p)
 
     def window(self, step: int) -> tuple[int, int]:
         """(top, left) padded index of the `step`-th filter position, row by row.
@@ -102,7 +103,7 @@ class ConvGeometry:
         Step 0 is the top-left position, step W₂ − 1 the top-right, step W₂ the first
         one of the second output row. Raises ValueError outside 0 ... n_positions − 1.
         """
-        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or not (
+        if not is_integer(step) or not (
             0 <= step < self.n_positions
         ):
             raise ValueError(
@@ -153,7 +154,7 @@ def conv_geometry(w: int, f: int, s: int, p: int, k: int = 1) -> ConvGeometry:
 
 
 def _all_ints(*values: object) -> bool:
-    return all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values)
+    return all(is_integer(v) for v in values)
 
 
 def describe_conv(w: int, f: int, s: int, p: int, k: int = 1) -> dict:
@@ -190,17 +191,21 @@ def describe_conv(w: int, f: int, s: int, p: int, k: int = 1) -> dict:
     return {**geometry.to_dict(), "ok": True, "error": None}
 
 
-def explorer_table(ranges: dict[str, tuple[int, int]] | None = None) -> dict[str, dict]:
-    """describe_conv for every (W, F, S, P) in the slider ranges, keyed "W,F,S,P" (K = 1).
+def explorer_settings(ranges: dict[str, tuple[int, int]] | None = None
+                      ) -> Iterator[tuple[int, int, int, int]]:
+    """Every (W, F, S, P) in the explorer's slider ranges, P varying fastest.
 
-    K only sets the output depth, so a static page can fill it in itself. With the default
-    ranges the table has 16·7·4·4 = 1792 entries.
+    K only sets the output depth, so the explorers fill it in themselves. With the
+    default ranges that is 16·7·4·4 = 1792 settings.
     """
     r = {**EXPLORER_RANGES, **(ranges or {})}
-    table = {}
     for w in range(r["w"][0], r["w"][1] + 1):
         for f in range(r["f"][0], r["f"][1] + 1):
             for s in range(r["s"][0], r["s"][1] + 1):
                 for p in range(r["p"][0], r["p"][1] + 1):
-                    table[f"{w},{f},{s},{p}"] = describe_conv(w, f, s, p, 1)
-    return table
+                    yield w, f, s, p
+
+
+def is_padding_cell(index: int, w: int, p: int) -> bool:
+    """True when index `index` of a W-wide input padded by P is a zero-padding cell."""
+    return index < p or index >= p + w

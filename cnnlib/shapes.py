@@ -12,12 +12,12 @@ a message that names the values and the rule.
 
 from __future__ import annotations
 
-import numbers
+from .checks import is_integer
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
     """Return `value` as an int, or raise ValueError naming it and the rule."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if not is_integer(value):
         raise ValueError(f"{name} = {value!r} must be an integer")
     if value < minimum:
         rule = "positive" if minimum == 1 else f">= {minimum}"

@@ -14,7 +14,7 @@ from cnnlib.geometry import (
     conv_formula,
     conv_geometry,
     describe_conv,
-    explorer_table,
+    explorer_settings,
 )
 from cnnlib.receptive_field import (
     input_gradient_support,
@@ -183,8 +183,9 @@ def test_describe_conv_of_non_numbers_is_still_json():
     assert d["f"] == "[3]"
 
 
-def test_explorer_table_covers_every_slider_setting_and_agrees_with_the_rule():
-    table = explorer_table()
+def test_explorer_settings_cover_every_slider_setting_and_agree_with_the_rule():
+    table = {f"{w},{f},{s},{p}": describe_conv(w, f, s, p, 1)
+             for w, f, s, p in explorer_settings()}
     (w0, w1), (f0, f1), (s0, s1), (p0, p1) = (EXPLORER_RANGES[n] for n in "wfsp")
     assert len(table) == (w1 - w0 + 1) * (f1 - f0 + 1) * (s1 - s0 + 1) * (p1 - p0 + 1) == 1792
     for key, entry in table.items():
