@@ -12,6 +12,8 @@ a message that names the values and the rule.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .checks import is_integer
 
 
@@ -52,6 +54,9 @@ def drops_real_pixels(w: int, f: int, s: int, p: int = 0) -> bool:
     return real > 0 and not (s > f and real <= s - f)
 
 
+# Pure functions of a few integers, asked again for every chunk of every batch: remember
+# the answers (typed, so that True is never mistaken for 1).
+@lru_cache(maxsize=4096, typed=True)
 def conv_output_size(w: int, f: int, s: int = 1, p: int = 0) -> int:
     """Spatial output size of a convolution: floor((W - F + 2P) / S) + 1.
 
@@ -83,6 +88,7 @@ def conv_output_size(w: int, f: int, s: int = 1, p: int = 0) -> int:
     return span // s + 1
 
 
+@lru_cache(maxsize=4096, typed=True)
 def pool_output_size(w: int, f: int, s: int) -> int:
     """Spatial output size of pooling (no padding): floor((W - F) / S) + 1.
 
