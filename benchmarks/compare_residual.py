@@ -75,7 +75,7 @@ def compare(budget: float, subset: int | None = None, seed: int = 0,
     subset: use only the first `subset` training images (None: all 5,170 of the book).
     keep_models: also return the trained networks, under "models" (not JSON-able).
     """
-    x_train, y_train, x_test, y_test = cnnlib.load_cifar10()  # CNNLIB_DATA: the book subset
+    x_train, y_train, x_test, y_test = cnnlib.load_cifar10(subset="book")
     if subset is not None:
         x_train, y_train = x_train[:subset], y_train[:subset]
     mean, std = channel_stats(x_train)
