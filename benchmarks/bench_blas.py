@@ -34,7 +34,7 @@ CORETYPES = [("", ""), ("Haswell", ""), ("Haswell", "524288"), ("SkylakeX", ""),
 def gemm_shapes() -> list[tuple[str, int, int, int]]:
     """(label, M, K, N) of a @ b with a (M, K), b (K, N)."""
     shapes = [(f"im2col {h}×{h}×{c}→{k}", BATCH * h * h, 9 * c, k) for h, c, k in CONV_LAYERS]
-    return shapes + [("square 4096×1024 @ 1024×1024", 4096, 1024, 1024)]
+    return shapes + [("large 4096×1024 @ 1024×1024", 4096, 1024, 1024)]
 
 
 def gflops(m: int, k: int, n: int, repeats: int = 7, clock=time.perf_counter) -> float:
@@ -70,10 +70,10 @@ def child_measure() -> dict:
     set_threads()
     kernel = ", ".join(str(i.get("architecture")) for i in threadpool_info()
                        if i["user_api"] == "blas")
-    result = {"kernel": kernel, "square GFLOP/s, 2 threads": gflops(4096, 1024, 1024)}
+    result = {"kernel": kernel, "large product GFLOP/s, 2 threads": gflops(4096, 1024, 1024)}
     from threadpoolctl import threadpool_limits
     with threadpool_limits(1, user_api="blas"):
-        result["square GFLOP/s, 1 thread, CPU time"] = gflops(4096, 1024, 1024, 5,
+        result["large product GFLOP/s, 1 thread, CPU time"] = gflops(4096, 1024, 1024, 5,
                                                               time.process_time)
         result["im2col 2048×288 @ 288×32 GFLOP/s, 1 thread, CPU time"] = gflops(
             2048, 288, 32, 25, time.process_time)

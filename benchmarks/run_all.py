@@ -159,7 +159,7 @@ def markdown(info, layer_rows, convs, convs1, step, step1, breakdown, peaks, mem
     md += [table(["layer", "GFLOP", "cnnlib ms", "GFLOP/s", "of peak", "DLFS / cnnlib",
                   "cnnlib / PyTorch"], rows), "",
            f"With one thread, in CPU time (peak: {convs1[0]['peak GFLOP/s']:.0f} GFLOP/s, "
-           "the square product on one core):", ""]
+           "the large product on one core):", ""]
     rows = [[c["layer"], fmt(c["cnnlib CPU ms"], 1), fmt(c["DLFS CPU ms"], 1),
              fmt(c["cnnlib GFLOP/s"], 0), f"{100 * c['share of peak']:.0f} %",
              f"{c['DLFS / cnnlib']:.1f}×"] for c in convs1]
