@@ -42,7 +42,8 @@ def check_equal(label: str, what: str, got: Any, expected: Any) -> None:
 
 def check_close(label: str, what: str, got: Any, expected: Any, *,
                 rtol: float = 1e-6, atol: float = 1e-8) -> None:
-    """An array answer: first its shape, then its values, with the worst entry named."""
+    """An array answer: first its shape, then its values, naming the entry furthest out of
+    tolerance (|got - expected| <= atol + rtol·|expected|, as np.allclose)."""
     got, expected = np.asarray(got), np.asarray(expected)
     if got.shape != expected.shape:
         raise AssertionError(
@@ -52,7 +53,8 @@ def check_close(label: str, what: str, got: Any, expected: Any, *,
         raise AssertionError(f"Exercise {label}: {what} contains NaN or infinity")
     if not np.allclose(got, expected, rtol=rtol, atol=atol):
         diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
-        worst = np.unravel_index(np.argmax(diff), diff.shape) if diff.ndim else ()
+        excess = diff - (atol + rtol * np.abs(expected.astype(np.float64)))
+        worst = np.unravel_index(np.argmax(excess), diff.shape) if diff.ndim else ()
         raise AssertionError(
             f"Exercise {label}: {what} is wrong: at index {tuple(int(i) for i in worst)} "
             f"it is {got[worst]!r}, expected {expected[worst]!r} "
