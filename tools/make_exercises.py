@@ -41,7 +41,8 @@ def student_edition(nb: dict) -> dict:
             cell["outputs"] = []
             cell["execution_count"] = None
         cell.get("metadata", {}).pop("execution", None)
-    note = {"cell_type": "markdown", "metadata": {}, "source": NOTE.splitlines(keepends=True)}
+    note = {"cell_type": "markdown", "id": "student-edition-note", "metadata": {},
+            "source": NOTE.splitlines(keepends=True)}
     # After the title cell, so the page keeps its title.
     out["cells"] = cells[:1] + [note] + cells[1:]
     return out
