@@ -23,21 +23,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = REPO_ROOT / "chapters"
-# The chapters with exercises: every numbered chapter. A chapter still being written on
-# another branch joins this list when it gets its exercises.
 CHAPTER_FILES = sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
-WITHOUT_EXERCISES_YET = {"10_beyond_one_cpu.ipynb"}
+# Chapter 10 (beyond one CPU) gets its exercises when it is merged; every other chapter,
+# appendix included, must have them.
+WITHOUT_EXERCISES_YET = ("10_",)
 TAGS = {"exercise-setup", "exercise-stub", "exercise-solution", "exercise-check"}
 TITLE = re.compile(r"^### Exercise (\w+)\.(\d+)\b")
 sys.path.insert(0, str(REPO_ROOT))
 
 
+def appendix_files() -> list[str]:
+    """The notebooks listed under the "Appendix" caption of _toc.yml, in order."""
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    parts = [p for p in toc.get("parts", []) if p.get("caption") == "Appendix"]
+    return [Path(c["file"]).name for p in parts for c in p.get("chapters", [])]
+
+
 def chapter_label(path: Path) -> str:
-    """"2" for 02_convolution; "A" for the appendix (the last chapter, on performance)."""
-    return "A" if path.name.startswith("11_") else str(int(path.name[:2]))
+    """"2" for 02_convolution; "A", "B", ... for the appendices, as the book numbers them."""
+    appendices = appendix_files()
+    if path.stem in appendices:
+        return "ABCDEFGH"[appendices.index(path.stem)]
+    return str(int(path.name[:2]))
 
 
 def source(cell: dict) -> str:
@@ -82,7 +93,7 @@ def exercise_section(path: Path) -> Section:
     return Section(setup, exercises)
 
 
-CHAPTERS_WITH_EXERCISES = [p for p in CHAPTER_FILES if p.name not in WITHOUT_EXERCISES_YET]
+CHAPTERS_WITH_EXERCISES = [p for p in CHAPTER_FILES if not p.name.startswith(WITHOUT_EXERCISES_YET)]
 IDS = [p.stem for p in CHAPTERS_WITH_EXERCISES]
 
 
