@@ -68,6 +68,7 @@ def test_code_solutions_are_hidden_until_their_toggle_is_clicked(driver, page):
     toggle = driver.execute_script(
         "const s = document.querySelector('.cell.tag_exercise-solution summary');"
         "s.scrollIntoView({block: 'center'}); return s;")
+    assert "Show solution" in toggle.text, f"the toggle reads {toggle.text!r}"
     toggle.click()
     wait_until(lambda: visible(driver, solution_code)[0], 10, "the solution to open")
     after = visible(driver, solution_code)
