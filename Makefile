@@ -37,11 +37,12 @@ LAB_START := /lab/tree/chapters
 # Jupyter refuses to run as root without this (containers, CI machines).
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help venv vendor book test bench lab clean distclean
+.PHONY: help venv vendor book test exercises bench lab clean distclean
 
 help:
 	@echo "make book       run every notebook and build the HTML book into _build/html"
 	@echo "make test       ruff + pytest tests/ (incl. a strict book build) + nbval on chapters/"
+	@echo "make exercises  the student edition: the chapters without solutions, in exercises/"
 	@echo "make lab        JupyterLab on the chapters, with this project's environment"
 	@echo "make bench      speed benchmarks (prints tables)"
 	@echo "make clean      remove build outputs and caches (keeps .venv and _vendor)"
@@ -96,6 +97,14 @@ test: $(VENV_STAMP) vendor $(TEST_CACHE_STAMP)
 	if [ $$ruff_status -ne 0 ]; then echo "ruff check failed (exit $$ruff_status)"; fi; \
 	if [ $$pytest_status -ne 0 ]; then echo "pytest failed (exit $$pytest_status)"; fi; \
 	[ $$ruff_status -eq 0 ] && [ $$pytest_status -eq 0 ]
+
+# The student edition: every chapter without its exercise-solution cells, outputs cleared.
+# A notebook already in exercises/ is kept (it may hold a reader's work); pass
+# EXERCISES_ARGS=--force to overwrite.
+EXERCISES_ARGS ?=
+exercises: $(VENV_STAMP)
+	python tools/make_exercises.py --out exercises $(EXERCISES_ARGS)
+	@echo "Open them in JupyterLab: make lab LAB_START=/lab/tree/exercises"
 
 bench: $(VENV_STAMP)
 	python benchmarks/run_all.py
