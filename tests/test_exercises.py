@@ -28,9 +28,6 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = REPO_ROOT / "chapters"
 CHAPTER_FILES = sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
-# Chapter 10 (beyond one CPU) gets its exercises when it is merged; every other chapter,
-# appendix included, must have them.
-WITHOUT_EXERCISES_YET = ("10_",)
 TAGS = {"exercise-setup", "exercise-stub", "exercise-solution", "exercise-check"}
 TITLE = re.compile(r"^### Exercise (\w+)\.(\d+)\b")
 sys.path.insert(0, str(REPO_ROOT))
@@ -93,7 +90,7 @@ def exercise_section(path: Path) -> Section:
     return Section(setup, exercises)
 
 
-CHAPTERS_WITH_EXERCISES = [p for p in CHAPTER_FILES if not p.name.startswith(WITHOUT_EXERCISES_YET)]
+CHAPTERS_WITH_EXERCISES = CHAPTER_FILES
 IDS = [p.stem for p in CHAPTERS_WITH_EXERCISES]
 
 
