@@ -402,7 +402,8 @@ def draw_network(model: Sequential, input_shape: Sequence[int], title: str | Non
     ValueError for a model that is not a Sequential or an input it rejects.
     """
     boxes = network_boxes(model, input_shape)
-    fig = Figure(figsize=(width, 3.6), layout="constrained")
+    # A short network gets a narrower figure, so its boxes are not shrunk to fit the height.
+    fig = Figure(figsize=(min(width, 2.0 + 0.75 * len(boxes)), 3.6), layout="constrained")
     ax = fig.subplots()
     max_side = max((max(b["shape"][:2]) for b in boxes if len(b["shape"]) == 3), default=1)
     max_len = max((b["shape"][0] for b in boxes if len(b["shape"]) == 1), default=1)
@@ -422,6 +423,7 @@ def draw_network(model: Sequential, input_shape: Sequence[int], title: str | Non
             (n,) = box["shape"]
             sizes.append((0.18, 0.6 + 2.6 * math.log10(n) / math.log10(max(max_len, 10)), 0.18))
     slot = max(cc + ww * _DX for cc, _, ww in sizes) + 0.35
+    top = max(hh / 2 + ww * _DY for _, hh, ww in sizes)  # highest point of any box
     for i, (box, (cc, hh, ww)) in enumerate(zip(boxes, sizes, strict=True)):
         shape = box["shape"]
         color = INPUT if i == 0 else (FILTER if box["label"].startswith("conv") else
@@ -438,13 +440,14 @@ def draw_network(model: Sequential, input_shape: Sequence[int], title: str | Non
             ax.text(center, -half - 0.25, "\n".join(lines), ha="center", va="top",
                     fontsize=7, linespacing=1.2)
         else:
-            ax.text(center, half + 0.25 + 2 * _DY, "\n".join(lines), ha="center",
+            ax.text(center, top + 0.2, "\n".join(lines), ha="center",
                     va="bottom", fontsize=7, linespacing=1.2)
     _finish(ax, 0.3)
-    ax.set_ylim(-half - 2.3, half + 2 * _DY + 2.3)  # room for three lines of labels
+    ax.set_ylim(-half - 2.3, top + 2.3)  # room for three lines of labels
     counts = len([b for b in boxes if b["label"].startswith("conv")])
     ax.set_title(title if title is not None else
-                 f"The network, {len(model.layers)} layers ({counts} convolutions): "
+                 f"The network, {len(model.layers)} layers ({counts} convolution"
+                 f"{'s' if counts != 1 else ''}): "
                  f"{_shape_text(boxes[0]['shape'])} -> {_shape_text(boxes[-1]['shape'])}")
     ax.set_xlabel("layers, input to output (height and depth ∝ √size, thickness ∝ log₂ channels)",
                   fontsize=8)
