@@ -96,7 +96,13 @@ def _cubes(ax: Axes, shape: tuple[int, int, int], colors: dict[tuple[int, int, i
                         alpha=alpha if color == base else 1.0, lw=0.5, zorder=zorder)
 
 
-def _finish(ax: Axes, margin: float = 0.6) -> None:
+# The axes of a 3-D drawing are not data axes: this note under it says how to read it.
+_READING = "width to the right, height up, depth going back (one cube = one number)"
+
+
+def _finish(ax: Axes, margin: float = 0.6, note: str = _READING) -> None:
+    """Equal scales, no ticks or frame, and a note under the drawing as its axis label."""
+    ax.set_xlabel(note, fontsize=8)
     ax.set_aspect("equal")
     ax.autoscale_view()
     x0, x1 = ax.get_xlim()
@@ -171,10 +177,11 @@ def show_volume(shape: Sequence[int], *, depth_slice: int | None = 0,
     if depth_column is not None:
         handles.append(Patch(color=BIAS, label=f"depth column at (row {depth_column[0]}, "
                              f"col {depth_column[1]}): {d} {what}"))
-    if handles:
-        ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False,
-                  bbox_to_anchor=(0.0, 1.02))
     _finish(ax)
+    if handles:
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi + 0.45 * len(handles))  # room for the legend above the volume
+        ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
     ax.set_title(title if title is not None else f"A {h}×{w}×{d} volume of {what}")
     return fig
 
@@ -216,7 +223,7 @@ def show_receptive_field(layer: Conv2D, input_shape: Sequence[int],
     fig = Figure(figsize=(8.2, 4.2), layout="constrained")
     ax = fig.subplots()
     _cubes(ax, (hp, wp, d), {**padding_cells, **field}, base=INPUT, alpha=0.35)
-    gap = wp + d * _DX + 3.0
+    gap = wp + d * _DX + 4.0
     y_out = (hp - h2) / 2
     _cubes(ax, (h2, w2, k), {(r0, c0, z): BIAS for z in range(k)}, x0=gap, y0=y_out,
            base=OUTPUT, alpha=0.35)
@@ -234,7 +241,7 @@ def show_receptive_field(layer: Conv2D, input_shape: Sequence[int],
                Patch(color=BIAS, label=f"depth column: {k} neurons at (row {r0}, col {c0})")]
     if p:
         handles.insert(1, Patch(facecolor="white", edgecolor="0.25", label=f"zero padding P = {p}"))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=2,
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2,
               fontsize=8, frameon=False)
     _finish(ax)
     ax.set_title(title if title is not None else
@@ -298,7 +305,7 @@ def show_filter_bank(layer: Conv2D, input_shape: Sequence[int], title: str | Non
     for x_from, x_to in ((W + C * _DX + 0.2, fx - 1.0), (fx + fsize + C * _DX + 0.2, ox - 0.2)):
         ax.annotate("", xy=(x_to, H / 2), xytext=(x_from, H / 2),
                     arrowprops={"arrowstyle": "->", "color": "0.3", "lw": 1.2})
-    _finish(ax, 0.8)
+    _finish(ax, 0.8, "boxes: width to the right, height up, depth (channels) going back")
     ax.set_title(title if title is not None else
                  f"K = {k} filters of depth C = {c} make K = {k} feature maps "
                  f"(F = {f}, S = {conv.stride}, P = {conv.padding})")
@@ -334,7 +341,7 @@ def show_pooling_volume(input_shape: Sequence[int] = (224, 224, 64), kernel_size
                 arrowprops={"arrowstyle": "->", "color": "0.3", "lw": 1.2})
     ax.text(ox - 1.7, h * unit / 2 + 0.2, f"pool\n{f}×{f}, S = {s}", ha="center",
             va="bottom", fontsize=9)
-    _finish(ax, 0.9)
+    _finish(ax, 0.9, "drawn to scale: width to the right, height up, depth going back")
     ax.set_title(title if title is not None else
                  f"Pooling {h}×{w}×{d} -> {h2}×{w2}×{d}: width and height shrink, "
                  "depth stays")
@@ -442,7 +449,7 @@ def draw_network(model: Sequential, input_shape: Sequence[int], title: str | Non
         else:
             ax.text(center, top + 0.2, "\n".join(lines), ha="center",
                     va="bottom", fontsize=7, linespacing=1.2)
-    _finish(ax, 0.3)
+    _finish(ax, 0.3, "")
     ax.set_ylim(-half - 2.3, top + 2.3)  # room for three lines of labels
     counts = len([b for b in boxes if b["label"].startswith("conv")])
     ax.set_title(title if title is not None else

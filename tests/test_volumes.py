@@ -161,3 +161,17 @@ def test_figures_are_not_registered_with_pyplot():
     volumes.draw_network(small(), (32, 32, 3))
     volumes.show_volume((2, 2, 2))
     assert plt.get_fignums() == before
+
+
+@pytest.mark.parametrize("make", [
+    lambda: volumes.show_volume((3, 3, 4)),
+    lambda: volumes.show_receptive_field(Conv2D(3, 2, 3, stride=2, padding=1), (5, 5, 3)),
+    lambda: volumes.show_filter_bank(Conv2D(3, 4, 3), (8, 8, 3)),
+    lambda: volumes.show_pooling_volume(),
+    lambda: volumes.draw_network(small(), (32, 32, 3)),
+], ids=["volume", "receptive_field", "filter_bank", "pooling", "network"])
+def test_every_volume_figure_has_a_title_and_a_reading_note(make):
+    fig = make()
+    (ax,) = fig.axes
+    assert ax.get_title() and ax.get_xlabel()  # the note says what the box axes are
+    assert renders(fig)
