@@ -539,3 +539,47 @@ def conv_backprop_animation(x: np.ndarray, kernel: np.ndarray, dout: np.ndarray,
         raise AssertionError("the shares do not add up to Conv2D.backward(dout)")
     return Animation(title, int(gt.right + 16), int(gc.bottom + 16), base, frames, data,
                      interval_ms)
+
+
+# --------------------------------------------------------------------------- a standalone page
+
+
+def book_animations() -> list[Animation]:
+    """The book's five animations, built the way the chapters build them (needs CIFAR-10
+    for the photo patch: $CNNLIB_DATA or the download cache)."""
+    from .data import load_cifar10
+    from .kernels import LUMA_WEIGHTS, laplacian
+
+    horse = load_cifar10(subset="book")[0][7]  # (32, 32, 3) uint8
+    patch = (horse @ np.array(LUMA_WEIGHTS)).round()[10:17, 12:19]
+    small = np.random.default_rng(15)
+    x_ints, w_ints = small.integers(0, 3, (5, 5, 3)), small.integers(-1, 2, (2, 3, 3, 3))
+    grad = np.random.default_rng(5)
+    return [
+        sliding_filter_animation(patch, laplacian(), image=horse, patch_origin=(10, 12)),
+        worked_example_animation(x_ints, w_ints, np.array([1, 0])),
+        max_pool_animation(np.array([[1, 3, 2, 1], [4, 6, 5, 0], [3, 1, 1, 2], [0, 2, 7, 4]]),
+                           2, 2),
+        max_pool_animation(np.array([[0, 1, 2, 3, 4], [5, 6, 0, 1, 2], [3, 4, 9, 6, 0],
+                                     [1, 2, 3, 4, 5], [6, 0, 1, 2, 3]]), 3, 2),
+        conv_backprop_animation(grad.integers(0, 5, (5, 5)), grad.integers(-1, 2, (3, 3)),
+                                grad.integers(-2, 3, (3, 3))),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m cnnlib.animations OUT.html`: write the book's animations on one page."""
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("out", type=Path, help="the HTML file to write")
+    args = parser.parse_args(argv)
+    args.out.write_text(animations_page(book_animations(), "The book's animations"),
+                        encoding="utf-8")
+    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} kB); open it in a browser")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

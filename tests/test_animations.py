@@ -1,6 +1,7 @@
 """The animations show cnnlib's own numbers, frame by frame, and their HTML is
 self-contained (no outside URL) and light; bad input raises a ValueError naming it."""
 
+import os
 import re
 
 import numpy as np
@@ -125,3 +126,13 @@ def test_sliding_filter_refuses_bad_shapes():
         animations.sliding_filter_animation(np.zeros((12, 12)), np.ones((3, 3)))
     with pytest.raises(ValueError, match=r"kernel must be a square"):
         animations.sliding_filter_animation(PATCH, np.ones((3, 2)))
+
+
+@pytest.mark.skipif(not os.environ.get("CNNLIB_DATA"), reason="needs CNNLIB_DATA (CIFAR-10)")
+def test_command_line_writes_the_books_animations(tmp_path, capsys):
+    out = tmp_path / "anims.html"
+    assert animations.main([str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.count('class="cnnp"') == 5
+    assert out.stat().st_size < 600_000
+    assert "wrote" in capsys.readouterr().out

@@ -42,7 +42,7 @@ function cnnlibPlayer(root) {
 
   function start() {
     if (index >= n - 1) show(0);  // play at the end starts again
-    play.textContent = "\u275A\u275A Pause";
+    play.textContent = "\u2016 Pause";
     play.setAttribute("aria-pressed", "true");
     timer = setInterval(() => {
       if (index >= n - 1) { stop(); return; }
