@@ -390,8 +390,12 @@ def worked_example_animation(x: np.ndarray, weight: np.ndarray, bias: np.ndarray
             svg.append(ginp[ch].box(r * stride, c * stride, f, f, FILTER, 3))
             g = gw[k][ch]
             svg.append(g.box(0, 0, f, f, FILTER, 3))
-            svg.append(_text(g.right + 8, g.y + f * cell / 2, f"= {_num(sums[ch])}", 12,
-                             FILTER, "start", "600"))
+            # Hovering the sum shows its nine products (a tooltip: no weight on screen).
+            window = xp[r * stride:r * stride + f, c * stride:c * stride + f, ch]
+            products = html.escape(_terms(window, wa[k, :, :, ch]))
+            svg.append(f"<g><title>{products} = {_num(sums[ch])}</title>"
+                       + _text(g.right + 8, g.y + f * cell / 2, f"= {_num(sums[ch])}", 12,
+                               FILTER, "start", "600") + "</g>")
         last = gw[k][-1]
         svg.append(_rect(last.x, last.bottom + 22, f * cell, cell, "none", BIAS, 3))
         svg.append(gout[k].box(r, c, 1, 1, OUTPUT, 3.5))

@@ -136,3 +136,13 @@ def test_command_line_writes_the_books_animations(tmp_path, capsys):
     assert page.count('class="cnnp"') == 5
     assert out.stat().st_size < 600_000
     assert "wrote" in capsys.readouterr().out
+
+
+def test_worked_example_sums_carry_their_products_as_tooltips():
+    anim = animations.worked_example_animation(X_INTS, W_INTS, B_INTS)
+    svg = anim.frames[0][0]
+    titles = re.findall(r"<title>([^<]*)</title>", svg)
+    assert len(titles) == 3  # one per channel
+    for title, s in zip(titles, anim.data[0]["channel_sums"], strict=True):
+        assert title.count("·") == 9
+        assert title.endswith(f"= {s:.0f}".replace("-", "\u2212"))
