@@ -25,9 +25,9 @@ from browser_helpers import (
     console_errors,
     drain_logs,
     file_url,
-    find_chromium,
     load,
     outside_requests,
+    require_chromium,
     wait_until,
 )
 from conftest import REPO_ROOT
@@ -43,12 +43,7 @@ BOOK_FIGURE_PAGES = ["chapters/01_pixels", "chapters/07_fully_connected", "chapt
 
 @pytest.fixture(scope="module")
 def browser():
-    found = find_chromium()
-    if isinstance(found, str):
-        message = f"BROWSER TESTS NOT RUN: {found}"
-        if os.environ.get("CNNLIB_REQUIRE_BROWSER"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+    require_chromium()
     with chromium(width=1000, height=900) as driver:
         yield driver
 

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from browser_helpers import chromium, file_url, find_chromium, load, wait_until
+from browser_helpers import chromium, file_url, load, require_chromium, wait_until
 from conftest import REPO_ROOT
 from test_book_build import require_build
 
@@ -23,12 +23,7 @@ PAGE = "chapters/02_convolution"
 
 @pytest.fixture(scope="module")
 def driver():
-    found = find_chromium()
-    if isinstance(found, str):
-        message = f"BROWSER TESTS NOT RUN: {found}"
-        if os.environ.get("CNNLIB_REQUIRE_BROWSER"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+    require_chromium()
     with chromium(1200, 1000) as d:
         yield d
 
