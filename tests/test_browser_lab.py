@@ -187,6 +187,19 @@ def move_slider(driver, label: str, value: int) -> None:
         handle.send_keys(key)
 
 
+def focus_notebook(driver) -> bool:
+    """Click into the notebook's first cell; True once JupyterLab calls it current."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+
+    try:
+        driver.find_element(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell").click()
+    except WebDriverException:  # not drawn yet, or covered for a moment: try again
+        return False
+    return bool(driver.execute_script(
+        "const w = window.jupyterapp.shell.currentWidget; return !!(w && w.sessionContext);"))
+
+
 @pytest.fixture(scope="module")
 def lab_page(lab):
     base, token, log_path = lab
@@ -194,9 +207,13 @@ def lab_page(lab):
         driver.get(f"{base}/lab/tree/explorer.ipynb?reset&token={token}")
         try:
             wait_until(lambda: driver.execute_script(
-                "return !!(window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                " && window.jupyterapp.shell.currentWidget.sessionContext)"),
+                "return !!(window.jupyterapp && Array.from("
+                "window.jupyterapp.shell.widgets('main')).find(w => w.sessionContext))"),
                 UI_TIMEOUT, "JupyterLab to open explorer.ipynb", interval=0.5)
+            # JupyterLab 4.6 makes a notebook "current" when it takes the keyboard focus,
+            # which a headless window never gives it by itself: click into the cell.
+            wait_until(lambda: focus_notebook(driver), 30, "the notebook to take the focus",
+                       interval=0.5)
             # Run the cell once the kernel is ready (the command waits for the session).
             driver.execute_script(
                 "const w = window.jupyterapp.shell.currentWidget;"
@@ -257,6 +274,7 @@ def test_invalid_setting_is_explained_live(lab_page):
 
 def test_filters_slider_sets_the_output_depth(lab_page):
     move_slider(lab_page, "input W", 7)
+    move_slider(lab_page, "padding P", 1)  # an earlier test may have left it at 0
     move_slider(lab_page, "filters K", 2)
     before = wait_for_redraw(lab_page, {"image": None}, "4 × 4 × 2")
     drain_logs(lab_page)
