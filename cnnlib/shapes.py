@@ -12,7 +12,8 @@ a message that names the values and the rule.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import functools
+from collections.abc import Callable
 
 from .checks import is_integer
 
@@ -54,9 +55,23 @@ def drops_real_pixels(w: int, f: int, s: int, p: int = 0) -> bool:
     return real > 0 and not (s > f and real <= s - f)
 
 
-# Pure functions of a few integers, asked again for every chunk of every batch: remember
-# the answers (typed, so that True is never mistaken for 1).
-@lru_cache(maxsize=4096, typed=True)
+def _remember(fn: Callable[..., int]) -> Callable[..., int]:
+    """`fn`, remembering its answers: the engine asks the same sizes for every chunk of
+    every batch. Typed, so that True is never taken for 1; an unhashable argument (a list)
+    goes straight to `fn`, which refuses it by name."""
+    cached = functools.lru_cache(maxsize=4096, typed=True)(fn)
+
+    @functools.wraps(fn)
+    def call(*args: object, **kwargs: object) -> int:
+        try:
+            return cached(*args, **kwargs)
+        except TypeError:
+            return fn(*args, **kwargs)
+
+    return call
+
+
+@_remember
 def conv_output_size(w: int, f: int, s: int = 1, p: int = 0) -> int:
     """Spatial output size of a convolution: floor((W - F + 2P) / S) + 1.
 
@@ -88,7 +103,7 @@ def conv_output_size(w: int, f: int, s: int = 1, p: int = 0) -> int:
     return span // s + 1
 
 
-@lru_cache(maxsize=4096, typed=True)
+@_remember
 def pool_output_size(w: int, f: int, s: int) -> int:
     """Spatial output size of pooling (no padding): floor((W - F) / S) + 1.
 
