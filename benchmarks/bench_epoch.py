@@ -134,7 +134,7 @@ trainer.optimizer.step = timed(trainer.optimizer.step, "optimizer step")
 start = time.perf_counter()
 trainer._run_epoch(progress=False, on_step=None)
 total = time.perf_counter() - start
-totals["other (batching, Python)"] = total - sum(totals.values())
+totals["other (batching, Python)"] = max(0.0, total - sum(totals.values()))
 print(json.dumps({"total": total, "parts": totals}))
 """
 
