@@ -71,3 +71,14 @@ def built_book() -> BookBuild:
         text=True, timeout=3 * 3600,
     )
     return BookBuild(proc.returncode, proc.stdout, out / "_build" / "html")
+
+
+@pytest.fixture(scope="module")
+def driver():
+    """A headless Chromium, 1200×1000, for the browser tests of one module (skipped where
+    Chromium is missing; a failure where CNNLIB_REQUIRE_BROWSER is set, as in CI)."""
+    from browser_helpers import chromium, require_chromium
+
+    require_chromium()
+    with chromium(1200, 1000) as d:
+        yield d

@@ -12,20 +12,13 @@ import os
 from pathlib import Path
 
 import pytest
-from browser_helpers import chromium, file_url, load, require_chromium, wait_until
+from browser_helpers import file_url, load, wait_until
 from conftest import REPO_ROOT
 from test_book_build import require_build
 
 pytestmark = pytest.mark.book
 
 PAGE = "chapters/02_convolution"
-
-
-@pytest.fixture(scope="module")
-def driver():
-    require_chromium()
-    with chromium(1200, 1000) as d:
-        yield d
 
 
 @pytest.fixture(scope="module")

@@ -30,13 +30,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from browser_helpers import (
-    chromium,
     console_errors,
     drain_logs,
     file_url,
     load,
     outside_requests,
-    require_chromium,
 )
 from conftest import REPO_ROOT
 from test_book_build import require_build
@@ -60,13 +58,6 @@ ROUNDING_TOLERANCE = 2e-3
 # The JavaScript forward pass against cnnlib on the same (rounded) weights: only
 # float32-versus-float64 arithmetic differs.
 ARITHMETIC_TOLERANCE = 1e-5
-
-
-@pytest.fixture(scope="module")
-def driver():
-    require_chromium()
-    with chromium(1200, 1000) as d:
-        yield d
 
 
 @pytest.fixture(scope="module")
