@@ -19,6 +19,8 @@ The modules, each one idea (the chapter that builds it in brackets):
   `kernels`, `geometry`, `explorer`, `explorer_html`, `receptive_field`, `summary`, `viz`.
 """
 
+# `interop` imports torch only inside its functions: `import cnnlib` never needs torch.
+from . import interop
 from .data import CIFAR10_CLASSES, download_cifar10, load_cifar10, load_cifar10_label_names
 from .gradcheck import gradcheck, numerical_gradient, relative_error
 from .layers import (
@@ -39,6 +41,7 @@ from .losses import softmax, softmax_cross_entropy
 from .models import reference_network
 from .normalization import BatchNorm, BatchNorm1D, BatchNorm2D, Standardize
 from .optim import SGD
+from .residual import ResidualBlock, residual_network
 from .serialization import load_model, save_model
 from .shapes import conv_output_size, pool_output_size
 
@@ -50,11 +53,5 @@ __all__ = [
     "softmax", "softmax_cross_entropy", "reference_network",
     "BatchNorm", "BatchNorm1D", "BatchNorm2D", "Standardize", "SGD",
     "load_model", "save_model", "conv_output_size", "pool_output_size",
+    "ResidualBlock", "interop", "residual_network",
 ]
-
-# Residual blocks (closing chapter) and conversion to and from PyTorch. `interop` imports
-# torch only inside its functions, so `import cnnlib` never needs torch.
-from . import interop  # noqa: E402
-from .residual import ResidualBlock, residual_network  # noqa: E402
-
-__all__ += ["ResidualBlock", "interop", "residual_network"]

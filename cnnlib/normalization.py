@@ -122,7 +122,11 @@ class BatchNorm(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         name = type(self).__name__
-        check_array(x, self._ndim if self._ndim else max(np.ndim(x), 2), name, self._layout)
+        if self._ndim is not None:
+            check_array(x, self._ndim, name, self._layout)
+        elif not isinstance(x, np.ndarray) or x.ndim < 2:
+            raise ValueError(f"{name} expects an input {self._layout} with a batch axis, "
+                             f"got shape {np.shape(x)}")
         check_last_axis(x, self.num_features, name)
         dtype = float_dtype(x)
         gamma = self.params["weight"].astype(dtype, copy=False)
