@@ -44,6 +44,7 @@ from .optim import SGD
 from .residual import ResidualBlock, residual_network
 from .serialization import load_model, save_model
 from .shapes import conv_output_size, pool_output_size
+from .splits import validation_split
 
 __all__ = [
     "CIFAR10_CLASSES", "download_cifar10", "load_cifar10", "load_cifar10_label_names",
@@ -53,5 +54,5 @@ __all__ = [
     "softmax", "softmax_cross_entropy", "reference_network",
     "BatchNorm", "BatchNorm1D", "BatchNorm2D", "Standardize", "SGD",
     "load_model", "save_model", "conv_output_size", "pool_output_size",
-    "ResidualBlock", "interop", "residual_network",
+    "ResidualBlock", "interop", "residual_network", "validation_split",
 ]

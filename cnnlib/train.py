@@ -3,7 +3,8 @@
     python -m cnnlib.train --data DIR [--epochs N] [--seed S] --out model.npz
 
 Trains on every image of DIR's five data_batch_* files (never on test_batch; `--subset
-book` takes the book's 5,170 images instead, `--limit N` the first N) with the recipe of
+book` takes the book's 5,170 images instead, `--limit N` the first N; `--validation N`
+holds N of them out, class-balanced, and scores them after every epoch) with the recipe of
 `cnnlib.training.TrainConfig`, shows a progress bar per epoch, writes a checkpoint
 atomically after every epoch, and finally the model file (architecture, weights, batch-
 norm statistics, input normalization) for `python -m cnnlib.evaluate`.
@@ -17,6 +18,7 @@ Book: chapter 8 (the command line).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -30,7 +32,8 @@ from .models import reference_network
 from .normalization import channel_stats
 from .schedules import SCHEDULES
 from .serialization import save_model
-from .training import TrainConfig, Trainer, TrainingDiverged, TrainingInterrupted
+from .splits import validation_split
+from .training import History, TrainConfig, Trainer, TrainingDiverged, TrainingInterrupted
 
 # Recipe options: (flag, TrainConfig field, type, help).
 RECIPE = [
@@ -62,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default), 'book' the book's 5,170")
     p.add_argument("--limit", type=int, default=None, metavar="N",
                    help="train on the first N of those images only (quick runs)")
+    p.add_argument("--validation", type=int, default=0, metavar="N",
+                   help="hold out N of the training images (the same number per class) "
+                        "and score them after every epoch (default: 0, train on all)")
     p.add_argument("--checkpoint", default=None,
                    help="checkpoint file, rewritten after every epoch "
                         "(default: OUT with .ckpt.npz, e.g. model.ckpt.npz)")
@@ -97,6 +103,9 @@ def _prepare(args: argparse.Namespace) -> tuple[Trainer, list[str], Path, Path]:
         TrainConfig(**_recipe(args))  # validates the recipe before any data is read
     if args.limit is not None and args.limit < 1:
         raise ValueError(f"--limit {args.limit} must be at least 1 (a number of images)")
+    if args.validation < 0:
+        raise ValueError(f"--validation {args.validation} must be 0 (none) or a number of "
+                         "images")
     x_train, y_train, x_test, y_test = load_cifar10(args.data, subset=args.subset)
     if args.limit is not None:
         if args.limit > len(y_train):
@@ -104,9 +113,18 @@ def _prepare(args: argparse.Namespace) -> tuple[Trainer, list[str], Path, Path]:
                              "(the number of training images)")
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     names = load_cifar10_label_names(args.data)
-    test = {"x_test": x_test, "y_test": y_test} if args.monitor_test else {}
+    held_out = {}
+    if args.validation:
+        try:
+            x_train, y_train, x_val, y_val = validation_split(x_train, y_train,
+                                                              args.validation)
+        except ValueError as err:
+            raise ValueError(f"--validation {args.validation}: {err}") from None
+        held_out = {"x_val": x_val, "y_val": y_val}
+    if args.monitor_test:
+        held_out |= {"x_test": x_test, "y_test": y_test}
     if args.resume:
-        trainer = Trainer.from_checkpoint(args.resume, x_train, y_train, **test)
+        trainer = Trainer.from_checkpoint(args.resume, x_train, y_train, **held_out)
         saved = trainer.config.to_dict()
         for key, value in _recipe(args).items():
             if saved[key] != value:
@@ -118,8 +136,13 @@ def _prepare(args: argparse.Namespace) -> tuple[Trainer, list[str], Path, Path]:
         config = TrainConfig(**_recipe(args))
         mean, std = channel_stats(x_train)
         model = reference_network(config.seed, mean=mean, std=std)
-        trainer = Trainer(model, x_train, y_train, config, **test)
+        trainer = Trainer(model, x_train, y_train, config, **held_out)
     return trainer, names, out, ckpt
+
+
+def _validation_result(history: History) -> str:
+    acc = history.val_acc[-1]
+    return "" if math.isnan(acc) else f", validation accuracy {acc:.3f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,9 +159,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{c.schedule} lr {c.lr:g}, seed {c.seed}; checkpoint {ckpt}", file=sys.stderr)
     start = time.perf_counter()
     try:
-        # One summary line per epoch when there is a test score to show or no progress bar.
+        # One summary line per epoch when there are scores to show or no progress bar.
+        scored = args.monitor_test or bool(args.validation)
         history = trainer.fit(checkpoint=ckpt, progress=not args.no_progress,
-                              verbose=args.monitor_test or args.no_progress)
+                              verbose=scored or args.no_progress)
     except TrainingInterrupted as err:
         print(f"\n{err}", file=sys.stderr)
         return 130
@@ -150,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     wall = time.perf_counter() - start
     metadata = {"class_names": names, "config": c.to_dict(), "history": history.to_dict(),
-                "train_images": len(trainer.y_train), "train_seconds": round(wall, 1)}
+                "train_images": len(trainer.y_train), "validation_images": args.validation,
+                "train_seconds": round(wall, 1)}
     try:
         save_model(out, trainer.model, metadata)
     except OSError as err:
@@ -160,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     step_time = float(np.sum(history.seconds))
     print(f"Trained {c.epochs} epochs in {wall:.0f} s ({step_time / max(c.epochs, 1):.1f} s of "
           f"SGD steps per epoch); final epoch: train loss {history.train_loss[-1]:.3f}, "
-          f"train accuracy {history.train_acc[-1]:.3f}. Model saved to {out}", file=sys.stderr)
+          f"train accuracy {history.train_acc[-1]:.3f}{_validation_result(history)}. Model saved "
+          f"to {out}", file=sys.stderr)
     return 0
 
 

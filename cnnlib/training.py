@@ -94,15 +94,19 @@ class TrainConfig:
 
 @dataclass
 class History:
-    """Per-epoch metrics: lists indexed by epoch − 1. Test entries are NaN when not measured.
+    """Per-epoch metrics: lists indexed by epoch − 1. Entries not measured are NaN.
 
     train_loss/train_acc are averaged over the epoch's augmented batches, in training mode
     (dropout on), as the weights change: a running picture, not a final score.
+    val_loss/val_acc score the validation images after each epoch (the learning curves);
+    test_loss/test_acc the test images, only when the trainer was asked to monitor them.
     """
 
     epoch: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
     test_loss: list[float] = field(default_factory=list)
     test_acc: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
@@ -115,7 +119,12 @@ class History:
 
     @classmethod
     def from_dict(cls, d: dict) -> History:
-        return cls(**{k: [math.nan if v is None else v for v in vals] for k, vals in d.items()})
+        h = cls(**{k: [math.nan if v is None else v for v in vals] for k, vals in d.items()})
+        # Files written before validation existed have no val_* lists: nothing was measured.
+        for name in ("val_loss", "val_acc"):
+            if name not in d:
+                setattr(h, name, [math.nan] * len(h.epoch))
+        return h
 
 
 @dataclass
@@ -167,25 +176,33 @@ def _no_decay(name: str, param: np.ndarray) -> bool:
 
 
 class Trainer:
-    """Trains `model` on (x_train, y_train) with `config`; optionally scores a test set per epoch.
+    """Trains `model` on (x_train, y_train) with `config`; scores validation images per epoch.
 
     x_train: images (N, H, W, C) as the model takes them (uint8 for the reference
     network, which standardizes its input); y_train: int labels (N,).
-    x_test/y_test, if given, are scored after every epoch for the learning curves
-    only: nothing in training looks at them.
+    x_val/y_val, if given (e.g. from `cnnlib.splits.validation_split`), are scored after
+    every epoch for the learning curves: the images to make decisions by.
+    x_test/y_test, if given, are also scored after every epoch, for monitoring only
+    (`python -m cnnlib.train --monitor-test`); nothing in training looks at either.
     """
 
     def __init__(self, model: Sequential, x_train: np.ndarray, y_train: np.ndarray,
-                 config: TrainConfig | None = None, *, x_test: np.ndarray | None = None,
+                 config: TrainConfig | None = None, *, x_val: np.ndarray | None = None,
+                 y_val: np.ndarray | None = None, x_test: np.ndarray | None = None,
                  y_test: np.ndarray | None = None):
         self.config = config if config is not None else TrainConfig()
         y_train = np.asarray(y_train)
         if len(x_train) != len(y_train) or len(y_train) == 0:
             raise ValueError(f"need as many labels as images, at least one: got {len(x_train)} "
                              f"images and {len(y_train)} labels")
-        if (x_test is None) != (y_test is None):
-            raise ValueError("pass both x_test and y_test, or neither")
+        for name, images, labels in (("val", x_val, y_val), ("test", x_test, y_test)):
+            if (images is None) != (labels is None):
+                raise ValueError(f"pass both x_{name} and y_{name}, or neither")
+            if images is not None and len(images) != len(labels):
+                raise ValueError(f"need as many labels as images: x_{name} has "
+                                 f"{len(images)}, y_{name} {len(labels)}")
         self.model, self.x_train, self.y_train = model, x_train, y_train
+        self.x_val, self.y_val = x_val, y_val
         self.x_test, self.y_test = x_test, y_test
         c = self.config
         self.optimizer = SGD(model, lr=c.lr, momentum=c.momentum, nesterov=c.nesterov,
@@ -317,22 +334,22 @@ class Trainer:
         h.train_acc.append(t.correct / t.seen)
         h.lr.append(float(self.optimizer.lr))
         h.seconds.append(seconds)
-        if self.x_test is not None:
-            result = evaluate_model(self.model, self.x_test, self.y_test,
-                                    flip=self.config.test_flip)
-            h.test_loss.append(result["loss"])
-            h.test_acc.append(result["accuracy"])
-        else:
-            h.test_loss.append(math.nan)
-            h.test_acc.append(math.nan)
+        scores = ""
+        for name, images, labels in (("val", self.x_val, self.y_val),
+                                     ("test", self.x_test, self.y_test)):
+            loss = acc = math.nan
+            if images is not None:
+                result = evaluate_model(self.model, images, labels, flip=self.config.test_flip)
+                loss, acc = result["loss"], result["accuracy"]
+                scores += f" | {name} loss {loss:.3f} acc {acc:.3f}"
+            getattr(h, f"{name}_loss").append(loss)
+            getattr(h, f"{name}_acc").append(acc)
         self.epoch += 1
         self.step = 0
         self.totals = EpochTotals()
         if verbose:
-            test = (f" | test loss {h.test_loss[-1]:.3f} acc {h.test_acc[-1]:.3f}"
-                    if self.x_test is not None else "")
             print(f"epoch {self.epoch:>3}/{self.config.epochs}: train loss {h.train_loss[-1]:.3f} "
-                  f"acc {h.train_acc[-1]:.3f}{test} ({seconds:.1f} s)", flush=True)
+                  f"acc {h.train_acc[-1]:.3f}{scores} ({seconds:.1f} s)", flush=True)
 
     # --------------------------------------------------------------- checkpoints
     def state(self) -> dict:
@@ -344,7 +361,9 @@ class Trainer:
                 "sums": self.totals.to_list(), "history": self.history.to_dict(),
                 "aug_rng": self.aug_rng.bit_generator.state, "layer_rngs": layer_rngs,
                 "data": data_fingerprint(self.x_train, self.y_train),
-                "has_test": self.x_test is not None}
+                "has_test": self.x_test is not None,
+                "validation": (None if self.y_val is None
+                               else data_fingerprint(self.x_val, self.y_val))}
 
     def save_checkpoint(self, path: str | os.PathLike[str]) -> Path:
         """Model + momentum + trainer state -> `path`, atomically. Loadable by `load_model`."""
@@ -352,7 +371,8 @@ class Trainer:
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str], x_train: np.ndarray,
-                        y_train: np.ndarray, *, x_test: np.ndarray | None = None,
+                        y_train: np.ndarray, *, x_val: np.ndarray | None = None,
+                        y_val: np.ndarray | None = None, x_test: np.ndarray | None = None,
                         y_test: np.ndarray | None = None) -> Trainer:
         """A trainer that continues exactly where the checkpoint at `path` stopped.
 
@@ -362,12 +382,19 @@ class Trainer:
         model, optimizer_state, state = read_checkpoint(path)
         try:
             config = TrainConfig.from_dict(state["config"])
-            trainer = cls(model, x_train, y_train, config, x_test=x_test, y_test=y_test)
+            trainer = cls(model, x_train, y_train, config, x_val=x_val, y_val=y_val,
+                          x_test=x_test, y_test=y_test)
             if state["data"] != data_fingerprint(x_train, y_train):
                 raise ValueError(
                     f"{path} was written while training on other data (fingerprint "
                     f"{state['data']}, this data {data_fingerprint(x_train, y_train)}: "
                     f"{len(y_train)} images); resume with the same --data and --subset")
+            given = None if y_val is None else data_fingerprint(x_val, y_val)
+            if state.get("validation") != given:
+                raise ValueError(
+                    f"{path} was written with other validation images (fingerprint "
+                    f"{state.get('validation')}, now {given}); resume with the same "
+                    "--validation")
             trainer.optimizer.load_state_dict(optimizer_state)
             trainer.epoch, trainer.step = int(state["epoch"]), int(state["step"])
             trainer.totals = EpochTotals.from_list(state["sums"])

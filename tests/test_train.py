@@ -170,6 +170,48 @@ def test_config_rejects_bad_settings(kwargs, match):
         TrainConfig(**kwargs)
 
 
+def test_validation_images_are_scored_every_epoch_and_the_test_images_never():
+    x, y = tiny_problem()
+    model = reference_network(0, widths=(4,), hidden=8, num_classes=3, image_size=8,
+                              mean=(127.5,) * 3, std=(74.0,) * 3)
+    trainer = Trainer(model, x[:30], y[:30], TrainConfig(epochs=2, batch_size=16),
+                      x_val=x[30:], y_val=y[30:])
+    history = trainer.fit(progress=False)
+    assert len(history.val_acc) == 2 and all(0 <= a <= 1 for a in history.val_acc)
+    assert all(np.isfinite(history.val_loss)) and all(np.isnan(history.test_acc))
+    from cnnlib.metrics import evaluate_model
+    assert history.val_acc[-1] == evaluate_model(model, x[30:], y[30:], flip=True)["accuracy"]
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"x_val": np.zeros((2, 8, 8, 3))}, "pass both x_val and y_val"),
+    ({"x_val": np.zeros((2, 8, 8, 3)), "y_val": np.zeros(3, int)}, "x_val has 2, y_val 3"),
+    ({"y_test": np.zeros(3, int)}, "pass both x_test and y_test"),
+])
+def test_held_out_images_need_their_labels(kwargs, match):
+    x, y = tiny_problem()
+    model = reference_network(0, widths=(4,), hidden=8, num_classes=3, image_size=8)
+    with pytest.raises(ValueError, match=match):
+        Trainer(model, x, y, TrainConfig(epochs=1), **kwargs)
+
+
+def test_verbose_line_shows_the_validation_score(capsys):
+    x, y = tiny_problem()
+    model = reference_network(0, widths=(4,), hidden=8, num_classes=3, image_size=8)
+    Trainer(model, x[:30], y[:30], TrainConfig(epochs=1, batch_size=16),
+            x_val=x[30:], y_val=y[30:]).fit(progress=False, verbose=True)
+    line = capsys.readouterr().out
+    assert "| val loss" in line and "test" not in line
+
+
+def test_history_written_before_validation_existed_still_loads():
+    old = {"epoch": [1, 2], "train_loss": [1.0, 0.5], "train_acc": [0.3, 0.6],
+           "test_loss": [None, None], "test_acc": [None, None], "lr": [0.1, 0.1],
+           "seconds": [1.0, 1.0]}
+    h = History.from_dict(old)
+    assert len(h.val_acc) == 2 and np.isnan(h.val_acc).all() and np.isnan(h.val_loss).all()
+
+
 # ------------------------------------------------------------ checkpoints and resuming
 
 
@@ -234,6 +276,18 @@ def test_resume_refuses_other_training_data(tmp_path):
     x, y = tiny_problem(seed=1)
     with pytest.raises(ValueError, match="other data"):
         Trainer.from_checkpoint(tmp_path / "c.npz", x, y)
+
+
+def test_resume_refuses_other_validation_images(tmp_path):
+    x, y = tiny_problem()
+    model = reference_network(0, widths=(4,), hidden=8, num_classes=3, image_size=8)
+    Trainer(model, x[:30], y[:30], TrainConfig(epochs=1, batch_size=16),
+            x_val=x[30:], y_val=y[30:]).fit(checkpoint=tmp_path / "c.npz", progress=False)
+    with pytest.raises(ValueError, match="other validation images"):
+        Trainer.from_checkpoint(tmp_path / "c.npz", x[:30], y[:30])
+    same = Trainer.from_checkpoint(tmp_path / "c.npz", x[:30], y[:30], x_val=x[30:],
+                                   y_val=y[30:])
+    assert same.epoch == 1
 
 
 def test_resume_from_a_plain_model_file_is_refused(tmp_path):
@@ -350,6 +404,8 @@ def test_cli_resume_refuses_a_changed_recipe(cifar_dir, tmp_path, capsys, narrow
     (["--resume", "nope.npz"], "--resume nope.npz does not exist"),
     (["--subset", "book"], "data_batch_1 holds 12 images, but the book's subset takes its "
                            "first 1102"),
+    (["--validation", "48"], "--validation 48: size = 48 must be less than the number of "
+                             "images (48)"),
 ])
 def test_cli_bad_arguments_exit_2_with_a_message(cifar_dir, tmp_path, capsys, extra, match):
     code, _, err = run_main(["--data", cifar_dir, "--out", tmp_path / "m.npz"] + extra, capsys)
@@ -364,6 +420,7 @@ def test_cli_bad_arguments_exit_2_with_a_message(cifar_dir, tmp_path, capsys, ex
      "--checkpoint {tmp}/nope/c.npz: the folder {tmp}/nope does not exist"),
     (["--epochs", "-3"], "epochs = -3"),
     (["--resume", "{tmp}"], "is a folder, not a file"),
+    (["--validation", "-1"], "--validation -1 must be 0 (none) or a number of images"),
 ])
 def test_cli_fails_before_loading_any_data(tmp_path, capsys, monkeypatch, extra, match):
     def must_not_load(*args, **kwargs):
@@ -389,6 +446,17 @@ def test_cli_uses_every_image_unless_told_otherwise(cifar_dir, tmp_path, capsys,
                              "--out", tmp_path / "m.npz"], capsys)
     assert code == 0, err
     assert load_model_with_metadata(tmp_path / "m.npz")[1]["train_images"] == 48
+
+
+def test_cli_holds_out_validation_images_and_reports_them(cifar_dir, tmp_path, capsys,
+                                                         narrow_network):
+    code, _, err = run_main(["--data", cifar_dir, "--epochs", 1, "--batch-size", 16,
+                             "--validation", 4, "--out", tmp_path / "m.npz"], capsys)
+    assert code == 0, err
+    meta = load_model_with_metadata(tmp_path / "m.npz")[1]
+    assert meta["train_images"] == 44 and meta["validation_images"] == 4
+    assert 0 <= meta["history"]["val_acc"][0] <= 1 and meta["history"]["test_acc"] == [None]
+    assert "validation accuracy" in err
 
 
 def test_cli_missing_data_folder_exit_2(tmp_path, capsys):
