@@ -213,6 +213,11 @@ forward pass)</div><div data-cnnn="probs"></div>
 </div>
 <div class="cnnn-label">Every layer's output. Click a pixel of any feature map to see how
 its number is computed.</div>
+<div class="cnnn-legend" data-cnnn="legend">How to read the maps: white is 0, red is
+positive, blue is negative, and all maps of one layer share one scale (its largest value
+in size). Each stage halves the maps and each of their pixels summarizes a larger patch of
+the input, so the deeper maps stop looking like the picture: they show <em>where</em> a
+pattern was found, no longer what the picture looks like.</div>
 <div class="cnnn-explain" data-cnnn="explain" aria-live="polite">(no pixel chosen yet)</div>
 <div class="cnnn-layers" data-cnnn="layers"></div>
 <noscript>This explorer needs JavaScript.</noscript>

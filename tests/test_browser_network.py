@@ -286,6 +286,32 @@ def test_clicking_a_feature_map_shows_the_computation(driver, standalone, small,
     assert console_errors(driver) == []
 
 
+def test_positive_is_red_and_negative_blue_in_every_layer(driver, standalone, small, test_set):
+    """One colour rule before and after ReLU: the reader never has to relearn it."""
+    x, y, _ = test_set
+    driver.find_element("css selector", '.cnnn-thumb[data-cnnn-index="0"]').click()
+    outs = layer_outputs(rounded_model(small), x[gallery_indices(y, per_class=5)[:1]])
+    conv = next(i for i, la in enumerate(small.layers) if type(la).__name__ == "Conv2D")
+    relu = next(i for i, la in enumerate(small.layers) if type(la).__name__ == "ReLU")
+    for layer in (conv, relu):
+        rgba = np.array(driver.execute_script(f"""
+            const c = document.querySelector(
+                '[data-cnnn-layer="{layer}"] canvas[data-cnnn-channel="0"]');
+            return Array.from(c.getContext("2d").getImageData(0, 0, c.width, c.height).data);
+        """)).reshape(-1, 4)[:, :3].astype(int)
+        values = outs[layer][0, ..., 0].reshape(-1)
+        big = 0.05 * np.abs(outs[layer]).max()  # smaller ones round to white
+        positive, negative = values > big, values < -big
+        assert positive.any()
+        assert np.all(rgba[positive, 0] >= rgba[positive, 2]), f"layer {layer}: positive not red"
+        assert np.all(rgba[positive, 2] < 255)
+        if layer == conv:
+            assert negative.any()
+            assert np.all(rgba[negative, 2] >= rgba[negative, 0]), "negative not blue"
+    legend = driver.find_element("css selector", '[data-cnnn="legend"]').text
+    assert "red is positive" in legend and "blue is negative" in legend
+
+
 def test_standalone_page_stays_offline_and_quiet(driver, standalone):
     drain_logs(driver)
     load(driver, file_url(standalone))

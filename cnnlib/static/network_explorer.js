@@ -344,11 +344,12 @@ function cnnlibNetworkExplorer(root) {
     }
   }
 
-  // Signed values (conv, batch norm, dense): red positive, blue negative, white 0.
-  // Non-negative ones (after ReLU and pooling): white 0 to dark blue at the maximum.
+  // One colour rule for every layer, so a positive number looks the same before and
+  // after a ReLU: white 0, red positive, blue negative. Layers without negative values
+  // (after ReLU and pooling) use the red half with a darker end, for more contrast.
   function colour(v, scale, signed) {
     const t = scale > 0 ? Math.max(-1, Math.min(1, v / scale)) : 0;
-    if (!signed) return [255 - 225 * t, 255 - 190 * t, 255 - 95 * t];
+    if (!signed) return [255 - 75 * t, 255 - 225 * t, 255 - 225 * t];
     return t >= 0 ? [255, 255 - 200 * t, 255 - 200 * t] : [255 + 200 * t, 255 + 200 * t, 255];
   }
 
