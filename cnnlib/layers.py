@@ -5,7 +5,7 @@ gradients of the layer's parameters in `grads` (same keys as `params`). Paramete
 always read from `params` at call time, so replacing an array there (say, with a float64
 copy for a gradient check) is all it takes to change it.
 
-Book: chapter 4 (pooling layers), 5 (Conv2D), 6 (activations), 7 (Flatten, Linear,
+Book: chapter 5 (pooling layers), 5 (Conv2D), 6 (activations), 7 (Flatten, Linear,
 Sequential), 8 (Dropout), 10 (global average pooling). Batch normalization and input
 standardization are in `cnnlib.normalization`.
 """

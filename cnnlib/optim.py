@@ -1,6 +1,6 @@
 """Stochastic gradient descent with momentum, Nesterov momentum and weight decay.
 
-Book: chapter 7 (gradient descent) and chapter 8 (Nesterov momentum, weight decay).
+Book: chapter 9 (gradient descent) and chapter 10 (Nesterov momentum, weight decay).
 """
 
 from __future__ import annotations
