@@ -9,9 +9,9 @@ The modules, each one idea (the chapter that builds it in brackets):
   `engine` (runs those functions on all cores, cache-sized chunks; appendix),
   `checks` (argument checks shared by all);
 - layers: `layers` (`Layer` and every layer: Conv2D, pools, activations, Flatten,
-  Linear, Dropout, Sequential; ch. 5-10), `normalization` (Standardize, batch norm,
-  ch. 10), `init` (random initial weights, ch. 8), `losses` (softmax cross-entropy,
-  ch. 9), `optim` (SGD, ch. 9), `gradcheck` (numerical gradients, ch. 2 and 7);
+  Linear, Dropout, Sequential; ch. 2, 5-12), `normalization` (Standardize, batch norm,
+  ch. 10), `init` (random initial weights, ch. 6 and 8), `losses` (softmax cross-entropy,
+  ch. 2 and 9), `optim` (SGD, ch. 2 and 9), `gradcheck` (numerical gradients, ch. 2 and 7);
 - training and files: `data` (CIFAR-10, ch. 1), `augment`, `schedules`, `models`,
   `metrics`, `training`, `checkpoint`, `serialization` (ch. 10); the command-line tools
   `train` and `evaluate` (with `cli_checks`);
