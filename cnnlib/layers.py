@@ -6,8 +6,8 @@ always read from `params` at call time, so replacing an array there (say, with a
 copy for a gradient check) is all it takes to change it.
 
 Book: chapter 2 (`Layer`, Linear), 5 (pooling layers), 6 and 7 (Conv2D), 8 (activations),
-9 (Flatten, Linear, Sequential), 10 (Dropout), 12 (global average pooling). Batch normalization and input
-standardization are in `cnnlib.normalization`.
+9 (Flatten, Linear, Sequential), 10 (Dropout), 12 (global average pooling). Batch
+normalization and input standardization are in `cnnlib.normalization`.
 """
 
 from __future__ import annotations
