@@ -8,7 +8,7 @@ first, and the two checkouts take turns, round after round, so a change in the l
 shared machine hits both alike. Reported: the median over rounds, and the ratio
 after / before (below 1 is faster).
 
-Workloads (float32, batch 64, the reference network of chapter 8):
+Workloads (float32, batch 64, the reference network of chapter 10):
 - a training step (forward, softmax cross-entropy, backward, SGD with momentum) with one
   thread, in CPU time: the number least disturbed by other processes;
 - the same step with two threads, in wall-clock time;

@@ -4,12 +4,12 @@
 
 What a reader waits for is a whole epoch: augmentation, forward, loss, backward,
 optimizer step and data handling, not one layer. Both contenders train the reference
-network of chapter 8 on the book's CIFAR-10 subset with the default recipe
+network of chapter 10 on the book's CIFAR-10 subset with the default recipe
 (`cnnlib.training.TrainConfig`): batch 64, pad-4 random crops and flips, batch norm,
 dropout 0.5, label smoothing 0.1, SGD with Nesterov momentum 0.9 and weight decay 5e-4 on
 conv and dense weights, the one-cycle schedule.
 
-- cnnlib: `cnnlib.training.Trainer`, exactly as chapter 8 and `python -m cnnlib.train`.
+- cnnlib: `cnnlib.training.Trainer`, exactly as chapter 10 and `python -m cnnlib.train`.
 - PyTorch: the same layers (`contenders.torch_reference_network`), the same augmentation
   (`cnnlib.augment`, on the uint8 batch, so both pay the same for it), the same learning
   rate at every step (`cnnlib.schedules`), `torch.nn.functional.cross_entropy` with label

@@ -22,7 +22,7 @@ from cnnlib.naive import max_pool2d_backward_naive as max_pool_backward_loops  #
 
 
 def cnnlib_network(seed: int = 0) -> cnnlib.Sequential:
-    """The book's reference network, exactly as chapter 8 trains it."""
+    """The book's reference network, exactly as chapter 10 trains it."""
     return reference_network(seed)
 
 

@@ -122,7 +122,7 @@ def markdown(info, layer_rows, convs, convs1, step, step1, breakdown, peaks, mem
 
     md += ["## Training step of the reference network", "",
            "Forward, loss, backward and SGD (momentum 0.9) on the book's reference network "
-           "(chapter 8: 3×3 convs 32-32-pool-64-64-pool-128-128-pool with batch norm, "
+           "(chapter 10: 3×3 convs 32-32-pool-64-64-pool-128-128-pool with batch norm, "
            "FC 256 with dropout), the same network in PyTorch with cnnlib's weights "
            f"({step['logit check']} in evaluation mode).", ""]
     rows = [[name, fmt(ms), fmt(step["min ms"][name]),

@@ -4,16 +4,16 @@ Arrays are channels-last: images and activations (N, H, W, C); conv weights (K, 
 
 The modules, each one idea (the chapter that builds it in brackets):
 
-- core arithmetic: `shapes` (output sizes, ch. 3), `im2col` (windows, ch. 2),
-  `functional` (convolution, pooling, activations as textbook functions, ch. 2, 4-6),
+- core arithmetic: `shapes` (output sizes, ch. 4), `im2col` (windows, ch. 3),
+  `functional` (convolution, pooling, activations as textbook functions, ch. 3, 5-8),
   `engine` (runs those functions on all cores, cache-sized chunks; appendix),
   `checks` (argument checks shared by all);
 - layers: `layers` (`Layer` and every layer: Conv2D, pools, activations, Flatten,
-  Linear, Dropout, Sequential; ch. 4-8), `normalization` (Standardize, batch norm,
-  ch. 8), `init` (random initial weights, ch. 5), `losses` (softmax cross-entropy,
-  ch. 7), `optim` (SGD, ch. 7), `gradcheck` (numerical gradients, ch. 5);
+  Linear, Dropout, Sequential; ch. 2, 5-12), `normalization` (Standardize, batch norm,
+  ch. 10), `init` (random initial weights, ch. 6 and 8), `losses` (softmax cross-entropy,
+  ch. 2 and 9), `optim` (SGD, ch. 2 and 9), `gradcheck` (numerical gradients, ch. 2 and 7);
 - training and files: `data` (CIFAR-10, ch. 1), `augment`, `schedules`, `models`,
-  `metrics`, `training`, `checkpoint`, `serialization` (ch. 8); the command-line tools
+  `metrics`, `training`, `checkpoint`, `serialization` (ch. 10); the command-line tools
   `train` and `evaluate` (with `cli_checks`);
 - teaching aids, used by the chapters' figures and widgets: `naive` (loop versions),
   `kernels`, `geometry`, `explorer`, `explorer_html`, `receptive_field`, `summary`, `viz`.

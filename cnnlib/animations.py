@@ -14,7 +14,7 @@ animation is a few tens of kilobytes, so a page stays far below its weight budge
 Colors and positions tell the parts apart everywhere: the input is blue and on the left,
 the filter orange in the middle, the output green on the right, a bias purple and a
 gradient red (the palette of `cnnlib.volumes`).
-Book: chapters 2, 3, 4 and 5.
+Book: chapters 3, 4, 5 and 7.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ learns that a cat is a cat wherever it stands and whichever way it faces, and ca
 simply memorise 5,000 exact pixel patterns. Both transforms keep the label.
 All functions take images (N, H, W, C) of any dtype and a NumPy Generator, and return
 new arrays of the same shape and dtype; no Python loop runs over the images.
-Book: chapter 8 ("Data augmentation").
+Book: chapter 10 ("Data augmentation").
 """
 
 from __future__ import annotations

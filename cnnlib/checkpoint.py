@@ -4,7 +4,7 @@ A checkpoint is a `.npz` model file (`cnnlib.serialization`, loadable by `load_m
 with two more kinds of entries: the optimizer's state (`optim/<name>`: the momentum of
 every parameter) and the trainer's state as JSON (`trainer`: epoch, step, history,
 random-number states, a fingerprint of the training data). It is written atomically, so
-a crash or Ctrl-C while writing never leaves half a file. Book: chapter 8.
+a crash or Ctrl-C while writing never leaves half a file. Book: chapter 10.
 """
 
 from __future__ import annotations

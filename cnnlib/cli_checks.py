@@ -2,7 +2,7 @@
 
 A wrong output folder or a missing model file should fail in a second with one clear
 line, not as a traceback after an epoch of training.
-Book: chapter 8 (the command line).
+Book: chapter 10 (the command line).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Scores every image of DIR's test_batch (`--subset book`: the book's first 500). 
 the accuracy of every class, then, as its last line, one JSON object:
 {"accuracy": 0.812, "n": 500}, n being the number of test images scored. Exit status 2
 if the model or the data cannot be read.
-Book: chapter 8 (the command line).
+Book: chapter 10 (the command line).
 """
 
 from __future__ import annotations

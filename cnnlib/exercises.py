@@ -1,6 +1,6 @@
 """What the exercises' checks share: failures that say what is wrong, in the reader's terms.
 
-Every check names its exercise ("Exercise 2.3: ...") and says whether a shape, a value or
+Every check names its exercise ("Exercise 3.3: ...") and says whether a shape, a value or
 a gradient is off, and a stub left as it is (a function that raises NotImplementedError,
 or `answer = None`) fails with "implement ... first" instead of a traceback.
 Book: the "Exercises" section at the end of every chapter.

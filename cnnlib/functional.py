@@ -10,7 +10,7 @@ batches by calling them on pieces of the batch at once (the appendix measures ho
 it never changes what they compute.
 
 Layouts: activations (N, H, W, C); conv weights (K, F, F, C); bias (K,).
-Book: chapter 2 (convolution), 4 (pooling), 5 (backward pass), 6 (activations).
+Book: chapter 3 (convolution), 5 (pooling), 7 (backward pass), 8 (activations).
 """
 
 from __future__ import annotations

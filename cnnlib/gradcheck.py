@@ -2,7 +2,8 @@
 
 An analytic backward pass is trusted only once it agrees with
 (f(x + h) - f(x - h)) / 2h, measured in float64 where rounding stays far below h².
-Book: chapter 5 ("Checking gradients numerically").
+Book: chapter 2 ("Checking a gradient numerically") and chapter 7 ("Checking gradients
+numerically").
 """
 
 from __future__ import annotations

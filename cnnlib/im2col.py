@@ -5,7 +5,7 @@ of them at once without copying a number, `extract_windows` copies them side by 
 (the "im2col" matrix, one row per window), and `col2im` adds gradients of windows back
 to the pixels they came from. Layouts: x (N, H, W, C), windows (N, H2, W2, F, F, C).
 
-Book: chapter 2 ("The fast convolution") and chapter 5 (the backward pass).
+Book: chapter 3 ("The fast convolution") and chapter 7 (the backward pass).
 """
 
 from __future__ import annotations

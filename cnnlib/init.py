@@ -1,6 +1,7 @@
 """Random initial weights, drawn from an explicit seed or Generator (no global state).
 
-Book: chapter 5 (the He initialization of Conv2D) and chapter 6.
+Book: chapter 6 (`Conv2D`'s random initial weights) and chapter 8 (why He initialization
+suits ReLU).
 """
 
 from __future__ import annotations

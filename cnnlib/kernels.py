@@ -14,7 +14,7 @@ Each function returns a fresh (F, F) array, so changing it never changes the nex
 `as_conv_weight` turns one kernel or a stack of them into the (K, F, F, C) weight that
 `cnnlib.functional.conv2d` expects; `luminance_filter` is the 1×1×3 filter that turns RGB
 into gray.
-Book: chapter 2 (classic kernels).
+Book: chapter 3 (classic kernels).
 """
 
 from __future__ import annotations

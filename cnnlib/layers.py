@@ -5,9 +5,9 @@ gradients of the layer's parameters in `grads` (same keys as `params`). Paramete
 always read from `params` at call time, so replacing an array there (say, with a float64
 copy for a gradient check) is all it takes to change it.
 
-Book: chapter 4 (pooling layers), 5 (Conv2D), 6 (activations), 7 (Flatten, Linear,
-Sequential), 8 (Dropout), 10 (global average pooling). Batch normalization and input
-standardization are in `cnnlib.normalization`.
+Book: chapter 2 (`Layer`, Linear), 5 (pooling layers), 6 and 7 (Conv2D), 8 (activations),
+9 (Flatten, Linear, Sequential), 10 (Dropout), 12 (global average pooling). Batch
+normalization and input standardization are in `cnnlib.normalization`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Softmax cross-entropy, the loss of a classifier that outputs one score per class.
 
 Shapes use the book's notation: N examples, J classes (K is kept for a convolution's filters).
-Book: chapter 7 ("Softmax and cross-entropy").
+Book: chapter 2 ("Logits and softmax", "The loss: one number for how wrong") and
+chapter 9 ("Softmax and cross-entropy").
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Scoring a model: predictions, loss, accuracy, confusion matrix.
 
 Used by the training loop (learning curves), by `python -m cnnlib.evaluate` and by
-chapter 8's analysis of the trained network. Book: chapter 8 ("How good is it?").
+chapter 10's analysis of the trained network. Book: chapter 10 ("How good is it?").
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ normalization and ReLU, then a 2×2 max pool that halves the size:
 
 A `Standardize` layer in front turns raw uint8 pixels into standardized inputs, so the
 model (and its saved file) takes images straight from `load_cifar10`.
-Book: chapter 8 ("The reference network").
+Book: chapter 10 ("The reference network").
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The book shows these first; the tests and benchmarks hold the vectorized code in
 `cnnlib.functional` to them. Same layouts: x (N, H, W, C), weight (K, F, F, C).
-Book: chapters 2, 4 and 5.
+Book: chapters 3, 5 and 7.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A trained network, explorable and runnable in the browser: no kernel, no network.
 
-Chapter 9 shows the model chapter 8 trained as a web page fragment. Python exports the
+Chapter 11 shows the model chapter 10 trained as a web page fragment. Python exports the
 network (its architecture and every weight) into the page; a small, readable JavaScript
 forward pass (cnnlib/static/network_explorer.js) runs it, so the page classifies any
 picture a reader drops on it, and shows every layer's feature maps, with nothing behind

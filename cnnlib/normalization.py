@@ -11,7 +11,7 @@ The per-channel sums Σx, Σx², Σdy·x and the per-channel x·scale + shift co
 
 Non-trainable state lives in `buffers` (saved with the model, never touched by SGD);
 trainable parameters in `params`/`grads`, as everywhere in cnnlib.
-Book: chapter 8 ("Standardizing the input", "Batch normalization").
+Book: chapter 10 ("Standardizing the input", "Batch normalization").
 """
 
 from __future__ import annotations

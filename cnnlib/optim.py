@@ -1,6 +1,7 @@
 """Stochastic gradient descent with momentum, Nesterov momentum and weight decay.
 
-Book: chapter 7 (gradient descent) and chapter 8 (Nesterov momentum, weight decay).
+Book: chapter 2 (gradient descent, SGD), chapter 9 (momentum) and chapter 10 (Nesterov
+momentum, weight decay).
 """
 
 from __future__ import annotations

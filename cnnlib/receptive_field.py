@@ -9,7 +9,7 @@ stride multiplies the jump:
 `receptive_field` does that arithmetic; `input_gradient_support` measures the same thing
 on a real network (where the gradient of one output unit is non-zero), so the book can
 check the formula against the network.
-Book: chapter 4 ("Stacking layers widens the field of view").
+Book: chapter 5 ("Stacking layers widens the field of view").
 """
 
 from __future__ import annotations

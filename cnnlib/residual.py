@@ -166,7 +166,7 @@ def residual_network(seed: Seed = 0, *, widths: Sequence[int] = (32, 64, 128),
     average pooling (N, widths[-1]) and one dense layer to the class scores.
     """
     # Max pooling between stages, not stride-2 blocks (which work too: 32 -> 16), keeps this
-    # network as close as possible to the reference network that chapter 10 compares it with.
+    # network as close as possible to the reference network that chapter 12 compares it with.
     if not widths or not all(is_integer(w) and w >= 1 for w in widths):
         raise ValueError(f"widths = {widths!r} must be a non-empty list of positive integers")
     gen = make_rng(seed)

@@ -10,7 +10,7 @@ evaluated before every optimizer step. Three are provided:
   first `warmup` fraction of training, then a cosine decay to lr_max/final_div. The
   warm-up keeps the first, badly scaled steps from throwing the weights far away.
 
-Book: chapter 8 ("The recipe").
+Book: chapter 10 ("The recipe").
 """
 
 from __future__ import annotations

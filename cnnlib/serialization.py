@@ -14,7 +14,7 @@ run code). Checkpoints add arrays under other prefixes (`optim/`, `trainer`); a 
 loader ignores those. Files are written atomically: into a temporary file in the same
 folder, which then replaces the target in one rename, so a crash or Ctrl-C leaves either
 the old file or the new one, never half a file.
-Book: chapter 8 ("Saving the model").
+Book: chapter 10 ("Saving the model").
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The summary runs one forward pass on a batch of a single zero image, so it works
 any `cnnlib.Layer`, including layer types this module has never heard of.
 Shapes are reported without the batch axis: (H, W, C) for images, (features,) after
 Flatten.
-Book: chapter 5 (counting parameters) and chapter 7 (the network's summary).
+Book: chapter 6 (counting parameters) and chapter 9 (the network's summary).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ norm statistics, input normalization) for `python -m cnnlib.evaluate`.
 Exit status: 0 done; 1 the loss diverged (NaN/inf; the last good checkpoint is kept) or
 a file could not be written;
 2 bad arguments or data; 130 stopped by Ctrl-C (a checkpoint to --resume from is saved).
-Book: chapter 8 (the command line).
+Book: chapter 10 (the command line).
 """
 
 from __future__ import annotations

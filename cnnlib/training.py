@@ -1,7 +1,7 @@
 """The training loop: mini-batch SGD over augmented images, with metrics and checkpoints.
 
 `Trainer` is the one training loop of the book: the `python -m cnnlib.train` command
-and chapter 8 both call it. One epoch visits every training image once, in a shuffled
+and chapter 10 both call it. One epoch visits every training image once, in a shuffled
 order, in mini-batches; each step
 
 1. augments the batch (random crop + flip, `cnnlib.augment`),
@@ -15,7 +15,7 @@ run that is stopped and resumed ends with exactly the weights of an uninterrupte
 
 A checkpoint (`cnnlib.checkpoint`) is written after every epoch and when Ctrl-C stops
 training; `Trainer.from_checkpoint` continues from one. Scores come from `cnnlib.metrics`.
-Book: chapter 8 ("The training loop").
+Book: chapter 10 ("The training loop").
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ height up, depth going back up and to the right), the way the classic CNN diagra
 Every shape in every picture is computed by cnnlib (`conv_output_size`, `summary`), so a
 picture cannot disagree with the code. Figures are not registered with pyplot, have a
 title, and say what each axis of a box is.
-Book: chapters 1, 2, 3, 4, 5, 7 and 8.
+Book: chapters 1, 3, 4, 5, 6, 9 and 10.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
-# Short training for chapter 8 when the test build executes it; the caller may override.
+# Short training for chapter 10 when the test build executes it; the caller may override.
 SHORT_TRAINING_ENV = {"CNNLIB_EPOCHS": "1", "CNNLIB_TRAIN_SUBSET": "1000"}
 
 

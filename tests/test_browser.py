@@ -4,7 +4,7 @@ For every page in _toc.yml (plus search and the index): no JavaScript console er
 request that leaves the machine, every formula typeset by MathJax, every image shown, and
 previous/next links that land on the neighboring pages. The search page finds
 "convolution". The static stride/padding explorer (cnnlib.explorer_html) is driven by its
-sliders, standalone and inside chapter 3. The checkers themselves are run against
+sliders, standalone and inside chapter 4. The checkers themselves are run against
 deliberately broken pages, to show they can fail.
 
 Which book: $CNNLIB_BOOK_DIR (a built HTML folder, e.g. _build/html after `make book`)
@@ -48,7 +48,7 @@ from cnnlib.shapes import conv_output_size
 pytestmark = pytest.mark.book
 
 TOC_PAGES = toc_pages(yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8")))
-CHAPTER_3 = next((p for p in TOC_PAGES if p.endswith("03_output_dimensions")), None)
+CHAPTER_4 = next((p for p in TOC_PAGES if p.endswith("04_output_dimensions")), None)
 # The pages a reader reaches that are not chapters.
 EXTRA_PAGES = ["search", "genindex"]
 
@@ -476,22 +476,22 @@ def test_two_explorers_on_one_page_are_independent(browser, tmp_path):
     assert console_errors(browser) == []
 
 
-# ----------------------------------------------------------- the explorer inside chapter 3
+# ----------------------------------------------------------- the explorer inside chapter 4
 
 @pytest.fixture
-def chapter3_explorer(browser, book_html):
-    if CHAPTER_3 is None:
-        pytest.skip("chapter 3 (chapters/03_output_dimensions) is not in _toc.yml yet")
+def chapter4_explorer(browser, book_html):
+    if CHAPTER_4 is None:
+        pytest.skip("chapter 4 (chapters/04_output_dimensions) is not in _toc.yml yet")
     drain_logs(browser)
-    load(browser, file_url(book_html / f"{CHAPTER_3}.html"))
+    load(browser, file_url(book_html / f"{CHAPTER_4}.html"))
     return browser.find_elements("css selector", ".cnnx")
 
 
-def test_chapter3_explorer_works_in_the_built_book(browser, chapter3_explorer):
-    assert chapter3_explorer, (
-        f"{CHAPTER_3}.html shows no static stride/padding explorer: add a cell "
+def test_chapter4_explorer_works_in_the_built_book(browser, chapter4_explorer):
+    assert chapter4_explorer, (
+        f"{CHAPTER_4}.html shows no static stride/padding explorer: add a cell "
         "`HTML(cnnlib.explorer_html.explorer_html())` tagged remove-input")
-    root = chapter3_explorer[0]
+    root = chapter4_explorer[0]
     browser.execute_script("arguments[0].scrollIntoView()", root)
     set_sliders(browser, root, w=7, f=3, s=2, p=1, k=2)
     shown = read_explorer(browser, root)

@@ -36,9 +36,9 @@ from cnnlib import animations, kernels
 
 PAGE_BUDGET = 3_000_000  # bytes of HTML and images per page
 # Chapters with an animation (data-cnnp players) and how many each must hold.
-BOOK_ANIMATIONS = {"chapters/02_convolution": 1, "chapters/03_output_dimensions": 1,
-                   "chapters/04_pooling": 2, "chapters/05_parameter_sharing": 1}
-BOOK_FIGURE_PAGES = ["chapters/01_pixels", "chapters/07_fully_connected", "chapters/08_cifar10"]
+BOOK_ANIMATIONS = {"chapters/03_convolution": 1, "chapters/04_output_dimensions": 1,
+                   "chapters/05_pooling": 2, "chapters/07_convolution_backward": 1}
+BOOK_FIGURE_PAGES = ["chapters/01_pixels", "chapters/09_fully_connected", "chapters/10_cifar10"]
 
 
 @pytest.fixture(scope="module")

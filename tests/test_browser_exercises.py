@@ -1,6 +1,6 @@
 """The exercises in the rendered book: solutions folded until the reader opens them.
 
-In chapter 2 (the exercises are the same kind of cells in every chapter): a code solution
+In chapter 3 (the exercises are the same kind of cells in every chapter): a code solution
 (tagged `exercise-solution` and `hide-cell`) is not visible when the page loads, its stub
 and check are; clicking its toggle shows it. A discussion (a `{dropdown}`) opens the same
 way. Uses the session's strict test build, or $CNNLIB_BOOK_DIR, like tests/test_browser.py.
@@ -18,7 +18,7 @@ from test_book_build import require_build
 
 pytestmark = pytest.mark.book
 
-PAGE = "chapters/02_convolution"
+PAGE = "chapters/03_convolution"
 
 
 @pytest.fixture(scope="module")

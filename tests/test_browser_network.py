@@ -7,9 +7,9 @@ Two pages:
   against cnnlib on the 500 test images and on random pixels, the file picker and
   drag-and-drop (with a check of the centre crop), a click on a feature map, no console
   errors, no requests outside the page;
-* chapter 9 of the built book (the trained model): cnnlibPredict against the
+* chapter 11 of the built book (the trained model): cnnlibPredict against the
   probabilities cnnlib computed at build time (they are in the page), and, when chapter
-  8's saved model file is the one the page was built from, against cnnlib on all 500
+  10's saved model file is the one the page was built from, against cnnlib on all 500
   test images, with the accuracy.
 
 Needs Debian's chromium + chromium-driver; skips only when they are absent (set
@@ -50,10 +50,10 @@ from cnnlib.network_explorer import (
 )
 from cnnlib.serialization import load_model
 
-CHAPTER_9 = "chapters/09_inside_the_network"
+CHAPTER_11 = "chapters/11_inside_the_network"
 # float16 weights against cnnlib's float32 ones: what the page's rounding may cost in
 # probability. Measured: up to 1.3e-3 for the small random network below on random
-# pixels; chapter 9 asserts < 2e-3 for the trained model on the test images.
+# pixels; chapter 11 asserts < 2e-3 for the trained model on the test images.
 ROUNDING_TOLERANCE = 2e-3
 # The JavaScript forward pass against cnnlib on the same (rounded) weights: only
 # float32-versus-float64 arithmetic differs.
@@ -319,11 +319,11 @@ def test_standalone_page_stays_offline_and_quiet(driver, standalone):
     assert outside_requests(driver) == []
 
 
-# --------------------------------------------------------------- chapter 9 of the book
+# --------------------------------------------------------------- chapter 11 of the book
 
 @pytest.fixture(scope="module")
-def chapter_9(driver, request) -> dict:
-    """Chapter 9 of a built book, loaded: its gallery and build-time probabilities.
+def chapter_11(driver, request) -> dict:
+    """Chapter 11 of a built book, loaded: its gallery and build-time probabilities.
 
     The book: $CNNLIB_BOOK_DIR, else the session's strict test build (conftest)."""
     chosen = os.environ.get("CNNLIB_BOOK_DIR")
@@ -331,13 +331,13 @@ def chapter_9(driver, request) -> dict:
         html_dir = Path(chosen) if Path(chosen).is_absolute() else REPO_ROOT / chosen
     else:
         html_dir = require_build(request.getfixturevalue("built_book"))
-    page = html_dir / f"{CHAPTER_9}.html"
+    page = html_dir / f"{CHAPTER_11}.html"
     assert page.is_file(), f"{page} was not built"
     drain_logs(driver)
     load(driver, file_url(page))
     text = page.read_text(encoding="utf-8")
     block = re.search(r'data-cnnn="data">(.*?)</script>', text, re.S)
-    assert block, "chapter 9 has no network explorer"
+    assert block, "chapter 11 has no network explorer"
     data = json.loads(block.group(1))
     images = np.frombuffer(base64.b64decode(data["images"]), np.uint8).reshape(-1, 32, 32, 3)
     return {"page": page, "data": data, "images": images,
@@ -345,30 +345,30 @@ def chapter_9(driver, request) -> dict:
 
 
 @pytest.mark.book
-def test_chapter_9_predicts_what_cnnlib_computed_at_build_time(driver, chapter_9):
-    js = predict_in_browser(driver, chapter_9["images"])
-    expected = np.array(chapter_9["data"]["cnnlib_probs"])
+def test_chapter_11_predicts_what_cnnlib_computed_at_build_time(driver, chapter_11):
+    js = predict_in_browser(driver, chapter_11["images"])
+    expected = np.array(chapter_11["data"]["cnnlib_probs"])
     assert js.shape == expected.shape == (50, 10)
     np.testing.assert_allclose(js, expected, rtol=0, atol=ROUNDING_TOLERANCE)
-    assert chapter_9["console"] == [] and chapter_9["outside"] == []
-    size = sum(f.stat().st_size for f in [chapter_9["page"]])
-    assert size < 3.5e6, f"chapter 9 weighs {size / 1e6:.1f} MB"
+    assert chapter_11["console"] == [] and chapter_11["outside"] == []
+    size = sum(f.stat().st_size for f in [chapter_11["page"]])
+    assert size < 3.5e6, f"chapter 11 weighs {size / 1e6:.1f} MB"
 
 
 @pytest.mark.book
-def test_chapter_9_agrees_with_the_saved_model_on_500_test_images(driver, chapter_9, test_set):
-    # Chapter 8 saves one file per training length; the page's own build-time
+def test_chapter_11_agrees_with_the_saved_model_on_500_test_images(driver, chapter_11, test_set):
+    # Chapter 10 saves one file per training length; the page's own build-time
     # probabilities tell which one it was built from.
     built_from = None
     for path in sorted((REPO_ROOT / "chapters" / "_models").glob("reference-*.npz")):
         model = load_model(path)
-        if np.allclose(probabilities(model, chapter_9["images"]),
-                       chapter_9["data"]["cnnlib_probs"], rtol=0, atol=2e-6):
+        if np.allclose(probabilities(model, chapter_11["images"]),
+                       chapter_11["data"]["cnnlib_probs"], rtol=0, atol=2e-6):
             built_from = path
             break
     if built_from is None:
-        pytest.skip("none of chapters/_models/*.npz is the model chapter 9 was built from "
-                    "(chapter 8 retrained since, or ran elsewhere)")
+        pytest.skip("none of chapters/_models/*.npz is the model chapter 11 was built from "
+                    "(chapter 10 retrained since, or ran elsewhere)")
     x, y, _ = test_set
     start = time.perf_counter()
     js = predict_in_browser(driver, x, chunk=50)

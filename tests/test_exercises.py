@@ -9,7 +9,7 @@ nbval runs every chapter top to bottom (stub, then solution, then check), which 
 that every solution passes. Here, each chapter's exercise cells run on their own, in a
 fresh namespace: setup, then for every exercise its stub and its check, which must fail
 with an AssertionError naming the exercise, then its solution and the check again, which
-must pass. Only the exercise cells run, so chapter 8's training is not repeated.
+must pass. Only the exercise cells run, so chapter 10's training is not repeated.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def appendix_files() -> list[str]:
 
 
 def chapter_label(path: Path) -> str:
-    """"2" for 02_convolution; "A", "B", ... for the appendices, as the book numbers them."""
+    """"3" for 03_convolution; "A", "B", ... for the appendices, as the book numbers them."""
     appendices = appendix_files()
     if path.stem in appendices:
         return "ABCDEFGH"[appendices.index(path.stem)]
@@ -183,13 +183,13 @@ def test_student_edition_has_no_solutions_and_stops_at_the_first_check(tmp_path:
         cells = json.loads(path.read_text())["cells"]
         assert not [c for c in cells if "exercise-solution" in tags(c)], path.name
         assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), path.name
-    # One chapter, run top to bottom as a reader would: it stops at exercise 3.1's check.
+    # One chapter, run top to bottom as a reader would: it stops at exercise 4.1's check.
     pytest.importorskip("nbclient")
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    student = tmp_path / "03_output_dimensions.ipynb"
+    student = tmp_path / "04_output_dimensions.ipynb"
     nb = nbformat.read(student, as_version=4)
     env_ok = os.environ.get("CNNLIB_DATA") or (REPO_ROOT.parent / "shared/data/cifar10").is_dir()
     if not env_ok:
@@ -201,7 +201,7 @@ def test_student_edition_has_no_solutions_and_stops_at_the_first_check(tmp_path:
     failed = [c for c in nb.cells if c.cell_type == "code" and any(
         o.get("output_type") == "error" for o in c.get("outputs", []))]
     assert len(failed) == 1 and "exercise-check" in failed[0].metadata.get("tags", [])
-    assert "Exercise 3.1: " in str(info.value)
+    assert "Exercise 4.1: " in str(info.value)
 
 
 def test_make_exercises_writes_the_folder(tmp_path: Path) -> None:

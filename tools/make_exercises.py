@@ -60,7 +60,7 @@ def write_all(out_dir: Path, chapters: Path = CHAPTERS, force: bool = True) -> l
             continue
         target.write_text(json.dumps(student_edition(nb), indent=1, ensure_ascii=False) + "\n")
         written.append(target)
-    # Chapter 9 reads the network that chapter 8 saved under chapters/_models/.
+    # Chapter 11 reads the network that chapter 10 saved under chapters/_models/.
     models = out_dir / "_models"
     if not models.exists() and not models.is_symlink():
         os.symlink(os.path.relpath(chapters / "_models", out_dir), models)

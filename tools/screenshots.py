@@ -1,5 +1,5 @@
 """Take the README's screenshots with headless Chromium: the book's landing page and the
-stride/padding explorer (as it appears in chapter 3, when that page is built).
+stride/padding explorer (as it appears in chapter 4, when that page is built).
 
     .venv/bin/python tools/screenshots.py [--book _build/html] [--out docs/screenshots]
 
@@ -53,8 +53,8 @@ def landing_page(driver, book: Path, out: Path) -> Path:
 
 
 def explorer(driver, book: Path, out: Path) -> Path:
-    """The explorer inside chapter 3 when it is there, else on its own page."""
-    chapter = book / "chapters" / "03_output_dimensions.html"
+    """The explorer inside chapter 4 when it is there, else on its own page."""
+    chapter = book / "chapters" / "04_output_dimensions.html"
     roots = []
     if chapter.is_file():
         load(driver, file_url(chapter))
