@@ -83,21 +83,23 @@ _B_PLAN = tuple(tuple(int(v) for v in row) for row in B_T)
 def input_transform(x: np.ndarray, padding: int) -> np.ndarray:
     """V = Bᵀ d B for every 4×4 tile d of the padded input (tiles overlap by 2).
 
-    x: (N, H, W, C) -> V (16, N·T_h·T_w, C). Bᵀ is applied to the tile rows of the
-    whole batch at once (strided slabs), then to the columns: 16 additions per tile
-    position, no products.
+    x: (N, H, W, C) -> V (16, N·T_h·T_w, C). B is applied to the tile columns of the
+    whole batch at once (strided slabs), then Bᵀ to the rows: 16 additions per tile
+    position, no products. Columns first: their slabs are strided in every axis, so
+    NumPy's loops run over C numbers at a time, and there are 4 of them; the 16 row
+    results are slabs whose (T_w, C) block is contiguous, which NumPy runs in one go.
     """
     n, h, w, c = x.shape
     th, tw = tile_counts(h, w, padding)
     xp = _pad_to_tiles(x, padding, th, tw)
-    # Row i of every tile: one strided slab (N, T_h, W_p, C) of the padded batch.
-    slabs = [xp[:, i : i + 2 * th : 2] for i in range(4)]
-    rows = [np.empty(slabs[0].shape, dtype=x.dtype) for _ in range(4)]
-    _combine(slabs, _B_PLAN, rows)
+    # Column j of every tile: one strided slab (N, H_p, T_w, C) of the padded batch.
+    slabs = [xp[:, :, j : j + 2 * tw : 2] for j in range(4)]
+    cols = [np.empty(slabs[0].shape, dtype=x.dtype) for _ in range(4)]
+    _combine(slabs, _B_PLAN, cols)
     v = np.empty((4, 4, n, th, tw, c), dtype=x.dtype)
-    for a in range(4):
-        cols = [rows[a][:, :, j : j + 2 * tw : 2] for j in range(4)]
-        _combine(cols, _B_PLAN, list(v[a]))
+    for b in range(4):
+        rows = [cols[b][:, i : i + 2 * th : 2] for i in range(4)]
+        _combine(rows, _B_PLAN, list(v[:, b]))
     return v.reshape(16, n * th * tw, c)
 
 
