@@ -44,7 +44,7 @@ help:
 	@echo "make test       ruff + pytest tests/ (incl. a strict book build) + nbval on chapters/"
 	@echo "make exercises  the student edition: the chapters without solutions, in exercises/"
 	@echo "make lab        JupyterLab on the chapters, with this project's environment"
-	@echo "make bench      speed benchmarks (prints tables)"
+	@echo "make bench      speed benchmarks: layers, steps, one epoch vs PyTorch (prints tables)"
 	@echo "make clean      remove build outputs and caches (keeps .venv and _vendor)"
 	@echo "make distclean  also remove .venv and _vendor"
 
@@ -106,8 +106,12 @@ exercises: $(VENV_STAMP)
 	python tools/make_exercises.py --out exercises $(EXERCISES_ARGS)
 	@echo "Open them in JupyterLab: make lab LAB_START=/lab/tree/exercises"
 
+# BENCH_BEFORE=DIR (another checkout, e.g. `git worktree add /tmp/before <commit>`) adds
+# that cnnlib to the end-to-end table, for before/after numbers from one run.
+BENCH_BEFORE ?=
 bench: $(VENV_STAMP)
 	python benchmarks/run_all.py
+	python benchmarks/bench_epoch.py $(if $(BENCH_BEFORE),--before $(BENCH_BEFORE))
 
 # The notebook server is offline: no news feed, no update check.
 lab: $(VENV_STAMP)

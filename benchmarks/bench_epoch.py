@@ -1,6 +1,7 @@
 """End to end: seconds per epoch of the book's default recipe, cnnlib against a PyTorch twin.
 
     python benchmarks/bench_epoch.py [--epochs 2] [--rounds 3] [--threads 2] [--limit N]
+                                     [--before DIR]
 
 What a reader waits for is a whole epoch: augmentation, forward, loss, backward,
 optimizer step and data handling, not one layer. Both contenders train the reference
@@ -14,6 +15,10 @@ conv and dense weights, the one-cycle schedule.
   (`cnnlib.augment`, on the uint8 batch, so both pay the same for it), the same learning
   rate at every step (`cnnlib.schedules`), `torch.nn.functional.cross_entropy` with label
   smoothing, `torch.optim.SGD` with parameter groups for weight decay.
+
+- cnnlib before (with --before DIR): the same as cnnlib, from another checkout of this
+  repository (e.g. `git worktree add /tmp/before <commit>`), for before/after numbers
+  taken side by side in one run.
 
 Each contender runs in a process of its own (in one process, each library's idle threads
 slow the other), the two take turns, round after round, and the median over rounds is
@@ -45,13 +50,14 @@ from cnnlib.schedules import make_schedule
 from cnnlib.training import TrainConfig, Trainer
 
 which, epochs, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+steps = -(-limit // TrainConfig().batch_size)
 x, y, _, _ = cnnlib.load_cifar10(subset="book")
 x, y = x[:limit], y[:limit]
 config = TrainConfig(epochs=epochs)
 mean, std = channel_stats(x)
 seconds = []
 
-if which == "cnnlib":
+if which != "pytorch":
     model = reference_network(0, mean=mean, std=std)
     trainer = Trainer(model, x, y, config)
     for _ in range(epochs):
@@ -94,7 +100,8 @@ else:
             step += 1
         seconds.append(time.perf_counter() - start)
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
+print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "steps": steps,
+                  "cnnlib": cnnlib.__file__}))
 """
 
 PROFILE = r"""
@@ -139,14 +146,21 @@ print(json.dumps({"total": total, "parts": totals}))
 """
 
 
-def run_child(code: str, args: list[str], threads: int) -> dict:
+def run_child(code: str, args: list[str], threads: int, checkout: Path | None = None) -> dict:
+    """Run code in a fresh process; with checkout, its `import cnnlib` finds that checkout."""
     env = {**os.environ, "CNNLIB_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
            "OMP_NUM_THREADS": str(threads), "BENCH_DIR": str(HERE)}
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout)
+    # cwd too: `python -c` puts the working directory first on sys.path
     proc = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True,
-                          text=True, timeout=3600)
+                          text=True, timeout=3600, cwd=checkout)
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark child failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    if checkout is not None and not result["cnnlib"].startswith(str(checkout)):
+        raise RuntimeError(f"the child process did not import cnnlib from {checkout}")
+    return result
 
 
 def main() -> None:
@@ -155,18 +169,26 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--limit", type=int, default=5170, help="training images (default: all)")
+    p.add_argument("--before", type=Path, default=None,
+                   help="another checkout of this repository, timed as 'cnnlib before'")
     p.add_argument("--out", type=Path, default=HERE / "results" / "epoch.md")
     args = p.parse_args()
     load_start = os.getloadavg()
-    runs: dict[str, list[float]] = {"cnnlib": [], "PyTorch": []}
-    peaks: dict[str, list[float]] = {"cnnlib": [], "PyTorch": []}
+    contenders = {"cnnlib": None, "PyTorch": None}
+    if args.before is not None:
+        contenders = {"cnnlib before": args.before.resolve(), **contenders}
+    runs: dict[str, list[float]] = {name: [] for name in contenders}
+    peaks: dict[str, list[float]] = {name: [] for name in contenders}
+    steps = 1
     for r in range(args.rounds):
-        for name in ("cnnlib", "PyTorch"):
-            result = run_child(CHILD, [name.lower(), str(args.epochs), str(args.limit)],
-                               args.threads)
+        for name, checkout in contenders.items():
+            which = "pytorch" if name == "PyTorch" else "cnnlib"
+            result = run_child(CHILD, [which, str(args.epochs), str(args.limit)],
+                               args.threads, checkout)
             # the first epoch warms caches, allocators and thread pools up: not counted
             runs[name] += result["seconds"][1:] or result["seconds"]
             peaks[name].append(result["peak_mb"])
+            steps = result["steps"]
         print(f"round {r + 1}/{args.rounds}: " + ", ".join(
             f"{n} {runs[n][-1]:.1f} s" for n in runs), file=sys.stderr)
     profile = run_child(PROFILE, [str(args.limit)], args.threads)
@@ -183,12 +205,14 @@ def main() -> None:
         + (" — the machine was busy: treat the ratio with care." if load_start[0] > 0.5 else
            " (quiet)."),
         "",
-        "| contender | s per epoch (median) | all runs | × PyTorch | peak memory MB |",
-        "|---|---|---|---|---|",
+        "| contender | s per epoch (median) | all runs | ms per step | × PyTorch "
+        "| peak memory MB |",
+        "|---|---|---|---|---|---|",
     ]
     for name in runs:
         lines.append(f"| {name} | {median[name]:.1f} | "
                      f"{', '.join(f'{v:.1f}' for v in runs[name])} | "
+                     f"{1e3 * median[name] / steps:.0f} | "
                      f"{median[name] / median['PyTorch']:.2f} | {max(peaks[name]):.0f} |")
     lines += ["", "Where cnnlib's epoch goes (one instrumented epoch, wall clock):", "",
               "| part | s | share |", "|---|---|---|"]
