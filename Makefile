@@ -112,6 +112,7 @@ BENCH_BEFORE ?=
 bench: $(VENV_STAMP)
 	python benchmarks/run_all.py
 	python benchmarks/bench_epoch.py $(if $(BENCH_BEFORE),--before $(BENCH_BEFORE))
+	python benchmarks/bench_winograd.py
 
 # The notebook server is offline: no news feed, no update check.
 lab: $(VENV_STAMP)

@@ -42,9 +42,21 @@ from .shapes import conv_output_size
 # cache, so the im2col copy of a chunk is still cached when the product reads it.
 CHUNK_BYTES = 2**21
 
-# Winograd's F(2×2, 3×3) runs the 3×3 stride-1 convolutions whose input and output both
-# have at least this many channels. Thinner ones (the RGB input layer) spend more on the
-# tile transforms, which are additions over memory, than the 2.25× fewer products save.
+# Winograd's F(2×2, 3×3) is off unless asked for (CNNLIB_WINOGRAD=1, or set WINOGRAD):
+# on the 2-core machine the book is built on, BLAS runs im2col's products near the
+# processor's peak, and with two threads Winograd's tile transforms (additions over
+# memory) cost more than its 2.25× fewer products save: a whole epoch took 15.9 s with
+# it against 14.2 s without (benchmarks/results/epoch_before_after.md). With one thread
+# it wins on the deep layers; where it pays is a property of the machine, so measure.
+def winograd_requested() -> bool:
+    """True if the environment asks for Winograd: CNNLIB_WINOGRAD=1."""
+    return os.environ.get("CNNLIB_WINOGRAD", "").strip() == "1"
+
+
+WINOGRAD = winograd_requested()
+# When on, it runs the 3×3 stride-1 convolutions whose input and output both have at
+# least this many channels. Thinner ones (the RGB input layer) spend more on the tile
+# transforms than the fewer products save.
 WINOGRAD_MIN_CHANNELS = 32
 
 
@@ -123,9 +135,10 @@ def conv2d_input_grad(dout: np.ndarray, weight: np.ndarray, x_shape: tuple[int, 
 
 
 def uses_winograd(weight_shape: tuple[int, ...], stride: int) -> bool:
-    """True where the engine runs `cnnlib.winograd` instead of im2col: 3×3 filters at
-    stride 1, K and C both at least WINOGRAD_MIN_CHANNELS (weight_shape: (K, 3, 3, C))."""
-    return (W.applies(weight_shape, stride)
+    """True where the engine runs `cnnlib.winograd` instead of im2col: when WINOGRAD is on,
+    3×3 filters at stride 1 with K and C both at least WINOGRAD_MIN_CHANNELS
+    (weight_shape: (K, 3, 3, C))."""
+    return (WINOGRAD and W.applies(weight_shape, stride)
             and min(weight_shape[0], weight_shape[3]) >= WINOGRAD_MIN_CHANNELS)
 
 

@@ -28,27 +28,23 @@ def case(shape, padding, dtype=np.float64, seed=0):
     return x, weight, bias
 
 
-def fitting_case(shape, padding):
-    """case(shape, padding), skipped where the 3×3 filter does not fit the padded input."""
-    if shape[1] + 2 * padding < 3 or shape[2] + 2 * padding < 3:
-        pytest.skip("the filter does not fit")
-    return case(shape, padding)
+# Every (shape, padding) pair in which the 3×3 filter fits the padded input.
+FITTING = [(shape, padding) for shape in SHAPES for padding in (0, 1, 2)
+           if min(shape[1], shape[2]) + 2 * padding >= 3]
 
 
-@pytest.mark.parametrize("padding", [0, 1, 2])
-@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(("shape", "padding"), FITTING)
 def test_winograd_forward_equals_im2col(shape, padding):
-    x, weight, bias = fitting_case(shape, padding)
+    x, weight, bias = case(shape, padding)
     expected = F.conv2d(x, weight, bias, 1, padding)
     out = np.empty_like(expected)
     W.conv3x3_forward(x, weight, bias, padding, out)
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("padding", [0, 1, 2])
-@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(("shape", "padding"), FITTING)
 def test_winograd_weight_grad_equals_im2col(shape, padding):
-    x, weight, _ = fitting_case(shape, padding)
+    x, weight, _ = case(shape, padding)
     dout = np.random.default_rng(1).standard_normal(F.conv2d(x, weight, None, 1, padding).shape)
     expected, _ = F.conv2d_weight_grads(dout, (x, weight, 1, padding))
     got = W.weight_grad_from_transformed(W.conv3x3_weight_grad_transformed(x, dout, padding))
@@ -94,6 +90,7 @@ def small_chunks(monkeypatch):
 def test_engine_winograd_path_equals_the_textbook_functions(padding, threads, small_chunks,
                                                             monkeypatch):
     monkeypatch.setenv("CNNLIB_NUM_THREADS", threads)
+    monkeypatch.setattr(E, "WINOGRAD", True)
     monkeypatch.setattr(E, "WINOGRAD_MIN_CHANNELS", 2)
     calls = []
     monkeypatch.setattr(W, "input_transform", spy(W.input_transform, calls))
@@ -111,6 +108,7 @@ def test_engine_winograd_path_equals_the_textbook_functions(padding, threads, sm
 @pytest.mark.parametrize(("f", "stride", "c"), [(3, 2, 4), (5, 1, 4), (3, 1, 1)])
 def test_engine_falls_back_to_im2col_elsewhere(f, stride, c, monkeypatch):
     """Not 3×3 stride 1, or thinner than WINOGRAD_MIN_CHANNELS: im2col, same result."""
+    monkeypatch.setattr(E, "WINOGRAD", True)
     monkeypatch.setattr(E, "WINOGRAD_MIN_CHANNELS", 2)
     monkeypatch.setattr(W, "input_transform", refuse)
     rng = np.random.default_rng(0)
@@ -125,8 +123,24 @@ def test_engine_falls_back_to_im2col_elsewhere(f, stride, c, monkeypatch):
                                atol=1e-12)
 
 
-def test_engine_dispatch_follows_the_reference_network():
-    """The RGB input layer stays on im2col; the deep 3×3 layers take Winograd."""
+def test_winograd_is_off_unless_asked_for(monkeypatch):
+    """Measured slower end to end on the book's machine: im2col unless CNNLIB_WINOGRAD=1."""
+    monkeypatch.setattr(E, "WINOGRAD", False)
+    assert not E.uses_winograd((64, 3, 3, 64), 1)
+    monkeypatch.setattr(W, "input_transform", refuse)
+    x = np.random.default_rng(0).standard_normal((2, 6, 6, 32))
+    E.conv2d_forward(x, np.ones((32, 3, 3, 32)), None, 1, 1)  # im2col: refuse never runs
+
+
+@pytest.mark.parametrize(("value", "on"), [("1", True), ("0", False), ("", False)])
+def test_the_environment_switches_winograd_on(value, on, monkeypatch):
+    monkeypatch.setenv("CNNLIB_WINOGRAD", value)
+    assert E.winograd_requested() is on
+
+
+def test_engine_dispatch_follows_the_reference_network(monkeypatch):
+    """When on: the RGB input layer stays on im2col; the deep 3×3 layers take Winograd."""
+    monkeypatch.setattr(E, "WINOGRAD", True)
     assert not E.uses_winograd((32, 3, 3, 3), 1)
     for c, k in [(32, 32), (32, 64), (64, 64), (64, 128), (128, 128)]:
         assert E.uses_winograd((k, 3, 3, c), 1)
@@ -134,6 +148,7 @@ def test_engine_dispatch_follows_the_reference_network():
 
 
 def test_conv2d_layer_gradients_on_the_winograd_path(monkeypatch):
+    monkeypatch.setattr(E, "WINOGRAD", True)
     monkeypatch.setattr(E, "WINOGRAD_MIN_CHANNELS", 2)
     layer = as_float64(Conv2D(3, 2, 3, padding=1, seed=0))
     x = np.random.default_rng(0).standard_normal((2, 5, 4, 3))
