@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import BATCH, CONV_LAYERS, DTYPE, set_threads
+from common import BATCH, CONV_LAYERS, DTYPE, THREADS, set_threads
 
 HERE = Path(__file__).resolve().parent
 
@@ -57,8 +57,15 @@ def gflops(m: int, k: int, n: int, repeats: int = 7, clock=time.perf_counter) ->
 
 
 def peak(repeats: int = 7) -> dict[str, float]:
-    """{shape label: GFLOP/s} (median of repeats) in this process, with its thread settings."""
-    return {label: gflops(m, k, n, repeats) for label, m, k, n in gemm_shapes()}
+    """{shape label: GFLOP/s} (median of repeats) with THREADS BLAS threads.
+
+    The BLAS thread count is set here, not inherited: cnnlib's engine keeps BLAS at one
+    thread per worker after it has run, and a "peak" measured with one thread would
+    make every convolution look faster than the product it is built on.
+    """
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(THREADS, user_api="blas"):
+        return {label: gflops(m, k, n, repeats) for label, m, k, n in gemm_shapes()}
 
 
 def child_measure() -> dict:

@@ -180,7 +180,7 @@ def residual_network(seed: Seed = 0, *, widths: Sequence[int] = (32, 64, 128),
         layers.append(ResidualBlock(channels, width, seed=gen))
         channels = width
     classifier = Linear(channels, num_classes, seed=gen)
-    # As in the reference network: every class starts with the same score (loss ln K).
+    # As in the reference network: every class starts with the same score (loss ln J).
     classifier.params["weight"][...] = 0
     layers += [GlobalAvgPool2D(), classifier]
     return Sequential(*layers)
