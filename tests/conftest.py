@@ -1,7 +1,8 @@
 """Shared pytest set-up: the `book` marker and one strict book build per session.
 
 The build is a session fixture so that every test that inspects the rendered book
-(tests/test_book_build.py, browser tests) shares one build. Deselect with -m "not book".
+(tests/test_book_build.py, browser tests) shares one build; `book_html` is the one
+place that says which built book those tests read. Deselect with -m "not book".
 """
 
 from __future__ import annotations
@@ -71,6 +72,30 @@ def built_book() -> BookBuild:
         text=True, timeout=3 * 3600,
     )
     return BookBuild(proc.returncode, proc.stdout, out / "_build" / "html")
+
+
+def require_build(book: BookBuild) -> Path:
+    """The build's HTML folder, or a test failure that shows the end of its log."""
+    if book.returncode != 0 or not (book.html_dir / "index.html").is_file():
+        pytest.fail(f"the book did not build (exit {book.returncode}); last lines:\n"
+                    f"{book.log_tail(10)}", pytrace=False)
+    return book.html_dir
+
+
+@pytest.fixture(scope="session")
+def book_html(request: pytest.FixtureRequest) -> Path:
+    """The built book's HTML folder (holds index.html): $CNNLIB_BOOK_DIR when set (e.g. the
+    full `make book` in _build/html), else the session's strict test build."""
+    chosen = os.environ.get("CNNLIB_BOOK_DIR")
+    if chosen:
+        path = Path(chosen) if Path(chosen).is_absolute() else REPO_ROOT / chosen
+        if not (path / "index.html").is_file():
+            pytest.fail(f"CNNLIB_BOOK_DIR={chosen}: there is no built book there "
+                        f"({path / 'index.html'} is missing). Build it first: `make book` "
+                        "(writes _build/html), or unset CNNLIB_BOOK_DIR to let the tests "
+                        "build their own.", pytrace=False)
+        return path
+    return require_build(request.getfixturevalue("built_book"))
 
 
 @pytest.fixture(scope="module")

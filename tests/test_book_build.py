@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, BookBuild
+from conftest import REPO_ROOT, BookBuild, require_build
 
 pytestmark = pytest.mark.book
 
@@ -85,13 +85,6 @@ class ResourceCollector(HTMLParser):
 def built_pages(html_dir: Path) -> list[Path]:
     return sorted(p for p in html_dir.rglob("*.html")
                   if not {"_static", "_sources", "_images"} & set(p.relative_to(html_dir).parts))
-
-
-def require_build(book: BookBuild) -> Path:
-    if book.returncode != 0 or not (book.html_dir / "index.html").is_file():
-        pytest.fail(f"the book did not build (exit {book.returncode}); last lines:\n"
-                    f"{book.log_tail(10)}", pytrace=False)
-    return book.html_dir
 
 
 def test_book_builds_with_warnings_as_errors(built_book: BookBuild):

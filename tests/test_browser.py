@@ -15,7 +15,6 @@ only when they are not installed. Set CNNLIB_REQUIRE_BROWSER=1 to make that a fa
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -39,7 +38,7 @@ from browser_helpers import (
     set_sliders,
 )
 from conftest import REPO_ROOT
-from test_book_build import require_build, toc_pages
+from test_book_build import toc_pages
 
 from cnnlib.explorer_html import explorer_html, explorer_page
 from cnnlib.geometry import EXPLORER_RANGES, conv_geometry, describe_conv
@@ -60,21 +59,6 @@ def browser():
     require_chromium()
     with chromium() as driver:
         yield driver
-
-
-@pytest.fixture(scope="session")
-def book_html(request) -> Path:
-    """The built book's HTML folder (holds index.html)."""
-    chosen = os.environ.get("CNNLIB_BOOK_DIR")
-    if chosen:
-        path = Path(chosen) if Path(chosen).is_absolute() else REPO_ROOT / chosen
-        if not (path / "index.html").is_file():
-            pytest.fail(f"CNNLIB_BOOK_DIR={chosen}: there is no built book there "
-                        f"({path / 'index.html'} is missing). Build it first: `make book` "
-                        "(writes _build/html), or unset CNNLIB_BOOK_DIR to let the tests "
-                        "build their own.", pytrace=False)
-        return path
-    return require_build(request.getfixturevalue("built_book"))
 
 
 @pytest.fixture(scope="session")

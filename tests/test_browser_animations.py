@@ -13,7 +13,6 @@ installed. Set CNNLIB_REQUIRE_BROWSER=1 to make that a failure.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -30,7 +29,6 @@ from browser_helpers import (
     require_chromium,
     wait_until,
 )
-from conftest import REPO_ROOT
 
 from cnnlib import animations, kernels
 
@@ -200,19 +198,6 @@ def test_play_at_the_end_starts_again(browser, standalone):
 # ----------------------------------------------------------------------- the built book
 
 
-@pytest.fixture(scope="module")
-def book_dir(request) -> Path:
-    from test_book_build import require_build
-
-    chosen = os.environ.get("CNNLIB_BOOK_DIR")
-    if chosen:
-        path = Path(chosen) if Path(chosen).is_absolute() else REPO_ROOT / chosen
-        if not (path / "index.html").is_file():
-            pytest.fail(f"CNNLIB_BOOK_DIR={chosen}: no built book there", pytrace=False)
-        return path
-    return require_build(request.getfixturevalue("built_book"))
-
-
 def page_weight(html: Path) -> int:
     """Bytes of the page's HTML plus the local images it shows."""
     text = html.read_text(encoding="utf-8")
@@ -226,16 +211,16 @@ def page_weight(html: Path) -> int:
 
 @pytest.mark.book
 @pytest.mark.parametrize("page", [*BOOK_ANIMATIONS, *BOOK_FIGURE_PAGES])
-def test_book_page_weight_within_budget(book_dir, page):
-    weight = page_weight(book_dir / f"{page}.html")
+def test_book_page_weight_within_budget(book_html, page):
+    weight = page_weight(book_html / f"{page}.html")
     assert weight <= PAGE_BUDGET, f"{page}.html weighs {weight:,} bytes (budget {PAGE_BUDGET:,})"
 
 
 @pytest.mark.book
 @pytest.mark.parametrize("page", list(BOOK_ANIMATIONS))
-def test_book_animations_play(browser, book_dir, page):
+def test_book_animations_play(browser, book_html, page):
     drain_logs(browser)
-    load(browser, file_url(book_dir / f"{page}.html"))
+    load(browser, file_url(book_html / f"{page}.html"))
     roots = browser.find_elements("css selector", ".cnnp")
     assert len(roots) == BOOK_ANIMATIONS[page], f"{page}: {len(roots)} players"
     problems = [p for root in roots for p in player_problems(browser, root)]

@@ -8,13 +8,8 @@ way. Uses the session's strict test build, or $CNNLIB_BOOK_DIR, like tests/test_
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from browser_helpers import file_url, load, wait_until
-from conftest import REPO_ROOT
-from test_book_build import require_build
 
 pytestmark = pytest.mark.book
 
@@ -22,13 +17,8 @@ PAGE = "chapters/03_convolution"
 
 
 @pytest.fixture(scope="module")
-def page(request, driver) -> str:
-    chosen = os.environ.get("CNNLIB_BOOK_DIR")
-    if chosen:
-        html = Path(chosen) if Path(chosen).is_absolute() else REPO_ROOT / chosen
-    else:
-        html = require_build(request.getfixturevalue("built_book"))
-    url = file_url(html / f"{PAGE}.html")
+def page(book_html, driver) -> str:
+    url = file_url(book_html / f"{PAGE}.html")
     load(driver, url)
     return url
 

@@ -37,7 +37,6 @@ from browser_helpers import (
     outside_requests,
 )
 from conftest import REPO_ROOT
-from test_book_build import require_build
 from test_network_explorer import small_network
 
 from cnnlib.data import load_cifar10, load_cifar10_label_names
@@ -322,16 +321,10 @@ def test_standalone_page_stays_offline_and_quiet(driver, standalone):
 # --------------------------------------------------------------- chapter 11 of the book
 
 @pytest.fixture(scope="module")
-def chapter_11(driver, request) -> dict:
-    """Chapter 11 of a built book, loaded: its gallery and build-time probabilities.
-
-    The book: $CNNLIB_BOOK_DIR, else the session's strict test build (conftest)."""
-    chosen = os.environ.get("CNNLIB_BOOK_DIR")
-    if chosen:
-        html_dir = Path(chosen) if Path(chosen).is_absolute() else REPO_ROOT / chosen
-    else:
-        html_dir = require_build(request.getfixturevalue("built_book"))
-    page = html_dir / f"{CHAPTER_11}.html"
+def chapter_11(driver, book_html) -> dict:
+    """Chapter 11 of a built book (conftest `book_html`), loaded: its gallery and
+    build-time probabilities."""
+    page = book_html / f"{CHAPTER_11}.html"
     assert page.is_file(), f"{page} was not built"
     drain_logs(driver)
     load(driver, file_url(page))
