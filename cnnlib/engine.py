@@ -9,10 +9,11 @@ the book's appendix:
 - for stride 1, the input gradient is computed as a convolution with flipped filters
   (`functional.conv2d_input_grad_flipped`), which reuses the fast forward path.
 
-One path computes the same function with less arithmetic: 3×3 stride-1 convolutions
-with enough channels (`uses_winograd`) run Winograd's F(2×2, 3×3) (`cnnlib.winograd`),
-2.25× fewer multiplications, forward, input gradient and weight gradient alike; the
-tests hold it equal to the textbook im2col functions, which run everywhere else.
+One path computes the same function with less arithmetic, when asked for
+(CNNLIB_WINOGRAD=1): 3×3 stride-1 convolutions with enough channels (`uses_winograd`)
+then run Winograd's F(2×2, 3×3) (`cnnlib.winograd`), 2.25× fewer multiplications,
+forward, input gradient and weight gradient alike; the tests hold it equal to the
+textbook im2col functions, which run everywhere else and by default.
 
 Batch normalization's per-channel sums and its x·scale + shift run the same way
 (`channel_sum`, `channel_dot`, `channel_affine`). Every conv chunk is handed to the
