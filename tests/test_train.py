@@ -78,10 +78,15 @@ def tiny_problem(n=40, seed=0):
     return x, y
 
 
+def tiny_model(seed=0):
+    """The reference network's layout at 8×8 pixels, 4 channels, 3 classes."""
+    return reference_network(seed, widths=(4,), hidden=8, num_classes=3, image_size=8,
+                             mean=(127.5,) * 3, std=(74.0,) * 3)
+
+
 def tiny_trainer(epochs=3, seed=0, lr=0.05, **kw) -> Trainer:
     x, y = tiny_problem()
-    model = reference_network(seed, widths=(4,), hidden=8, num_classes=3, image_size=8,
-                              mean=(127.5,) * 3, std=(74.0,) * 3)
+    model = tiny_model(seed)
     config = TrainConfig(epochs=epochs, batch_size=16, lr=lr, seed=seed, **kw)
     return Trainer(model, x, y, config, x_test=x[:10], y_test=y[:10])
 
@@ -172,8 +177,7 @@ def test_config_rejects_bad_settings(kwargs, match):
 
 def test_validation_images_are_scored_every_epoch_and_the_test_images_never():
     x, y = tiny_problem()
-    model = reference_network(0, widths=(4,), hidden=8, num_classes=3, image_size=8,
-                              mean=(127.5,) * 3, std=(74.0,) * 3)
+    model = tiny_model()
     trainer = Trainer(model, x[:30], y[:30], TrainConfig(epochs=2, batch_size=16),
                       x_val=x[30:], y_val=y[30:])
     history = trainer.fit(progress=False)
@@ -190,14 +194,14 @@ def test_validation_images_are_scored_every_epoch_and_the_test_images_never():
 ])
 def test_held_out_images_need_their_labels(kwargs, match):
     x, y = tiny_problem()
-    model = reference_network(0, widths=(4,), hidden=8, num_classes=3, image_size=8)
+    model = tiny_model()
     with pytest.raises(ValueError, match=match):
         Trainer(model, x, y, TrainConfig(epochs=1), **kwargs)
 
 
 def test_verbose_line_shows_the_validation_score(capsys):
     x, y = tiny_problem()
-    model = reference_network(0, widths=(4,), hidden=8, num_classes=3, image_size=8)
+    model = tiny_model()
     Trainer(model, x[:30], y[:30], TrainConfig(epochs=1, batch_size=16),
             x_val=x[30:], y_val=y[30:]).fit(progress=False, verbose=True)
     line = capsys.readouterr().out
@@ -280,7 +284,7 @@ def test_resume_refuses_other_training_data(tmp_path):
 
 def test_resume_refuses_other_validation_images(tmp_path):
     x, y = tiny_problem()
-    model = reference_network(0, widths=(4,), hidden=8, num_classes=3, image_size=8)
+    model = tiny_model()
     Trainer(model, x[:30], y[:30], TrainConfig(epochs=1, batch_size=16),
             x_val=x[30:], y_val=y[30:]).fit(checkpoint=tmp_path / "c.npz", progress=False)
     with pytest.raises(ValueError, match="other validation images"):
