@@ -44,7 +44,7 @@ help:
 	@echo "make test       ruff + pytest tests/ (incl. a strict book build) + nbval on chapters/"
 	@echo "make exercises  the student edition: the chapters without solutions, in exercises/"
 	@echo "make lab        JupyterLab on the chapters, with this project's environment"
-	@echo "make bench      speed benchmarks: layers, steps, one epoch vs PyTorch (prints tables)"
+	@echo "make bench      speed benchmarks: layers, steps, one epoch vs PyTorch, the limits (prints tables)"
 	@echo "make clean      remove build outputs and caches (keeps .venv and _vendor)"
 	@echo "make distclean  also remove .venv and _vendor"
 
@@ -113,6 +113,7 @@ bench: $(VENV_STAMP)
 	python benchmarks/run_all.py
 	python benchmarks/bench_epoch.py $(if $(BENCH_BEFORE),--before $(BENCH_BEFORE))
 	python benchmarks/bench_winograd.py
+	python benchmarks/bench_limits.py
 
 # The notebook server is offline: no news feed, no update check.
 lab: $(VENV_STAMP)
