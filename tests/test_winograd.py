@@ -123,19 +123,75 @@ def test_engine_falls_back_to_im2col_elsewhere(f, stride, c, monkeypatch):
                                atol=1e-12)
 
 
-def test_winograd_is_off_unless_asked_for(monkeypatch):
-    """Measured slower end to end on the book's machine: im2col unless CNNLIB_WINOGRAD=1."""
+def test_winograd_off_means_im2col(monkeypatch):
     monkeypatch.setattr(E, "WINOGRAD", False)
+    monkeypatch.setenv("CNNLIB_NUM_THREADS", "1")  # where it would run by default
     assert not E.uses_winograd((64, 3, 3, 64), 1)
     monkeypatch.setattr(W, "input_transform", refuse)
     x = np.random.default_rng(0).standard_normal((2, 6, 6, 32))
     E.conv2d_forward(x, np.ones((32, 3, 3, 32)), None, 1, 1)  # im2col: refuse never runs
 
 
-@pytest.mark.parametrize(("value", "on"), [("1", True), ("0", False), ("", False)])
-def test_the_environment_switches_winograd_on(value, on, monkeypatch):
+@pytest.mark.parametrize(("threads", "on"), [("1", True), ("2", False), ("4", False)])
+def test_by_default_winograd_runs_on_one_thread_only(threads, on, monkeypatch):
+    """Measured: it wins with one thread and loses with two (benchmarks/results)."""
+    monkeypatch.setattr(E, "WINOGRAD", None)
+    monkeypatch.setenv("CNNLIB_NUM_THREADS", threads)
+    assert E.winograd_on() is on
+    assert E.uses_winograd((64, 3, 3, 64), 1) is on
+
+
+@pytest.mark.parametrize(("value", "on"), [("1", True), ("0", False), ("", None), (" ", None)])
+def test_the_environment_switches_winograd(value, on, monkeypatch):
     monkeypatch.setenv("CNNLIB_WINOGRAD", value)
     assert E.winograd_requested() is on
+
+
+def test_a_bad_winograd_setting_names_the_value_and_the_rule(monkeypatch):
+    monkeypatch.setenv("CNNLIB_WINOGRAD", "yes")
+    with pytest.raises(ValueError, match=r"CNNLIB_WINOGRAD = 'yes' must be 1 \(on\), 0"):
+        E.winograd_requested()
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_tiles_kept_by_the_forward_pass_give_the_same_weight_gradient(threads, small_chunks,
+                                                                      monkeypatch):
+    """keep_tiles: the weight gradient reuses the forward's transformed input, and the
+    input is transformed once per chunk instead of twice; same result."""
+    monkeypatch.setenv("CNNLIB_NUM_THREADS", threads)
+    monkeypatch.setattr(E, "WINOGRAD", True)
+    monkeypatch.setattr(E, "WINOGRAD_MIN_CHANNELS", 2)
+    x, weight, bias = case((5, 7, 6, 3, 4), 1)
+    dout = np.random.default_rng(1).standard_normal((5, 7, 6, 4))
+    calls = []
+    monkeypatch.setattr(W, "input_transform", spy(W.input_transform, calls))
+    _, cache = E.conv2d_forward(x, weight, bias, 1, 1, keep_tiles=True)
+    assert len(cache) == 5 and len(calls) == 5  # one transform per chunk (one image each)
+    kept = E.conv2d_weight_grads(dout, cache)
+    assert len(calls) == 5, "the weight gradient transformed the input again"
+    expected = F.conv2d_weight_grads(dout, (x, weight, 1, 1))
+    for a, b in zip(kept, expected, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    _, cache = E.conv2d_forward(x, weight, bias, 1, 1)
+    assert len(cache) == 4  # not asked: nothing kept, and the gradient transforms again
+    E.conv2d_weight_grads(dout, cache)
+    assert len(calls) == 15
+
+
+def test_conv2d_keeps_tiles_only_while_training_and_frees_them(monkeypatch):
+    monkeypatch.setattr(E, "WINOGRAD", True)
+    monkeypatch.setattr(E, "WINOGRAD_MIN_CHANNELS", 2)
+    layer = Conv2D(3, 4, 3, padding=1, seed=0)
+    x = np.random.default_rng(0).standard_normal((2, 6, 6, 3)).astype(np.float32)
+    y = layer.forward(x)
+    assert len(layer._cache) == 5
+    layer.backward_params(np.ones_like(y))
+    assert len(layer._cache) == 4  # used up by the weight gradient, then dropped
+    layer.forward(x)
+    layer.backward(np.ones_like(y))
+    assert len(layer._cache) == 4
+    layer.eval().forward(x)
+    assert len(layer._cache) == 4  # evaluation never keeps them
 
 
 def test_engine_dispatch_follows_the_reference_network(monkeypatch):
