@@ -55,11 +55,11 @@ CHUNK_BYTES = 2**21
 # CNNLIB_WINOGRAD=1 or =0 (or setting WINOGRAD) overrides the choice; measure on yours.
 def winograd_requested() -> bool | None:
     """What the environment asks for: CNNLIB_WINOGRAD=1 on, =0 off; unset or empty: None,
-    the engine's choice (on when it runs on one thread, see `winograd_on`)."""
+    the engine's choice (on when cnnlib computes on one core, see `winograd_on`)."""
     value = os.environ.get("CNNLIB_WINOGRAD", "").strip()
     if value not in ("", "0", "1"):
         raise ValueError(f"CNNLIB_WINOGRAD = {value!r} must be 1 (on), 0 (off) or unset "
-                         "(on when cnnlib runs on one thread)")
+                         "(on when cnnlib computes on one core)")
     return None if value == "" else value == "1"
 
 
@@ -150,9 +150,18 @@ def conv2d_input_grad(dout: np.ndarray, weight: np.ndarray, x_shape: tuple[int, 
 
 
 def winograd_on() -> bool:
-    """WINOGRAD if it was set (True/False); otherwise True exactly when the engine runs on
-    one worker thread, where Winograd was measured to pay."""
-    return WINOGRAD if WINOGRAD is not None else worker_count() == 1
+    """WINOGRAD if it was set (True/False); otherwise True exactly when cnnlib computes on
+    one core, where Winograd was measured to pay: one worker thread, and NumPy's BLAS
+    started with one thread (OPENBLAS_NUM_THREADS=1, or a one-core machine)."""
+    if WINOGRAD is not None:
+        return WINOGRAD
+    return worker_count() == 1 and max(_blas_thread_counts(), default=1) == 1
+
+
+def _blas_thread_counts() -> list[int]:
+    """The thread counts NumPy's BLAS libraries had when the engine first looked."""
+    _blas_libraries()
+    return _state["blas_threads"]
 
 
 def uses_winograd(weight_shape: tuple[int, ...], stride: int) -> bool:

@@ -125,18 +125,23 @@ def test_engine_falls_back_to_im2col_elsewhere(f, stride, c, monkeypatch):
 
 def test_winograd_off_means_im2col(monkeypatch):
     monkeypatch.setattr(E, "WINOGRAD", False)
-    monkeypatch.setenv("CNNLIB_NUM_THREADS", "1")  # where it would run by default
+    monkeypatch.setenv("CNNLIB_NUM_THREADS", "1")  # one worker: where it could run by default
     assert not E.uses_winograd((64, 3, 3, 64), 1)
     monkeypatch.setattr(W, "input_transform", refuse)
     x = np.random.default_rng(0).standard_normal((2, 6, 6, 32))
     E.conv2d_forward(x, np.ones((32, 3, 3, 32)), None, 1, 1)  # im2col: refuse never runs
 
 
-@pytest.mark.parametrize(("threads", "on"), [("1", True), ("2", False), ("4", False)])
-def test_by_default_winograd_runs_on_one_thread_only(threads, on, monkeypatch):
-    """Measured: it wins with one thread and loses with two (benchmarks/results)."""
+@pytest.mark.parametrize(("workers", "blas", "on"),
+                         [("1", 1, True), ("2", 1, False), ("4", 1, False),
+                          ("1", 2, False), ("2", 2, False)])
+def test_by_default_winograd_runs_on_one_core_only(workers, blas, on, monkeypatch):
+    """Measured: it wins with one thread and loses with two (benchmarks/results). One
+    worker with BLAS on two threads ("chunks in turn") is two cores: im2col."""
+    E._blas_libraries()
     monkeypatch.setattr(E, "WINOGRAD", None)
-    monkeypatch.setenv("CNNLIB_NUM_THREADS", threads)
+    monkeypatch.setenv("CNNLIB_NUM_THREADS", workers)
+    monkeypatch.setitem(E._state, "blas_threads", [blas] * len(E._state["blas"]))
     assert E.winograd_on() is on
     assert E.uses_winograd((64, 3, 3, 64), 1) is on
 
