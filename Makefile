@@ -111,7 +111,7 @@ exercises: $(VENV_STAMP)
 BENCH_BEFORE ?=
 bench: $(VENV_STAMP)
 	python benchmarks/run_all.py
-	python benchmarks/bench_epoch.py $(if $(BENCH_BEFORE),--before $(BENCH_BEFORE))
+	python benchmarks/bench_epoch.py --winograd $(if $(BENCH_BEFORE),--before $(BENCH_BEFORE))
 	python benchmarks/bench_winograd.py
 	python benchmarks/bench_limits.py
 

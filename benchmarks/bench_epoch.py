@@ -1,7 +1,7 @@
 """End to end: seconds per epoch of the book's default recipe, cnnlib against a PyTorch twin.
 
     python benchmarks/bench_epoch.py [--epochs 2] [--rounds 3] [--threads 2] [--limit N]
-                                     [--before DIR]
+                                     [--before DIR] [--winograd]
 
 What a reader waits for is a whole epoch: augmentation, forward, loss, backward,
 optimizer step and data handling, not one layer. Both contenders train the reference
@@ -16,6 +16,8 @@ conv and dense weights, the one-cycle schedule.
   rate at every step (`cnnlib.schedules`), `torch.nn.functional.cross_entropy` with label
   smoothing, `torch.optim.SGD` with parameter groups for weight decay.
 
+- cnnlib, Winograd on (with --winograd): this checkout with CNNLIB_WINOGRAD=1, so the
+  3×3 layers run Winograd's F(2×2, 3×3) whatever the thread count.
 - cnnlib before (with --before DIR): the same as cnnlib, from another checkout of this
   repository (e.g. `git worktree add /tmp/before <commit>`), for before/after numbers
   taken side by side in one run.
@@ -146,10 +148,15 @@ print(json.dumps({"total": total, "parts": totals}))
 """
 
 
-def run_child(code: str, args: list[str], threads: int, checkout: Path | None = None) -> dict:
+# The engine's Winograd path, switched on by the environment whatever the thread count.
+WINOGRAD_NAME = "cnnlib, Winograd on (CNNLIB_WINOGRAD=1)"
+
+
+def run_child(code: str, args: list[str], threads: int, checkout: Path | None = None,
+              extra_env: dict[str, str] | None = None) -> dict:
     """Run code in a fresh process; with checkout, its `import cnnlib` finds that checkout."""
     env = {**os.environ, "CNNLIB_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
-           "OMP_NUM_THREADS": str(threads), "BENCH_DIR": str(HERE)}
+           "OMP_NUM_THREADS": str(threads), "BENCH_DIR": str(HERE), **(extra_env or {})}
     if checkout is not None:
         env["PYTHONPATH"] = str(checkout)
     # cwd too: `python -c` puts the working directory first on sys.path
@@ -171,10 +178,14 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=5170, help="training images (default: all)")
     p.add_argument("--before", type=Path, default=None,
                    help="another checkout of this repository, timed as 'cnnlib before'")
+    p.add_argument("--winograd", action="store_true",
+                   help=f"also time this checkout with {WINOGRAD_NAME.split('(')[1][:-1]}")
     p.add_argument("--out", type=Path, default=HERE / "results" / "epoch.md")
     args = p.parse_args()
     load_start = os.getloadavg()
-    contenders = {"cnnlib": None, "PyTorch": None}
+    contenders: dict[str, Path | None] = {"cnnlib": None, "PyTorch": None}
+    if args.winograd:
+        contenders = {"cnnlib": None, WINOGRAD_NAME: None, "PyTorch": None}
     if args.before is not None:
         contenders = {"cnnlib before": args.before.resolve(), **contenders}
     runs: dict[str, list[float]] = {name: [] for name in contenders}
@@ -184,14 +195,15 @@ def main() -> None:
         for name, checkout in contenders.items():
             which = "pytorch" if name == "PyTorch" else "cnnlib"
             result = run_child(CHILD, [which, str(args.epochs), str(args.limit)],
-                               args.threads, checkout)
+                               args.threads, checkout,
+                               {"CNNLIB_WINOGRAD": "1" if name == WINOGRAD_NAME else ""})
             # the first epoch warms caches, allocators and thread pools up: not counted
             runs[name] += result["seconds"][1:] or result["seconds"]
             peaks[name].append(result["peak_mb"])
             steps = result["steps"]
         print(f"round {r + 1}/{args.rounds}: " + ", ".join(
             f"{n} {runs[n][-1]:.1f} s" for n in runs), file=sys.stderr)
-    profile = run_child(PROFILE, [str(args.limit)], args.threads)
+    profile = run_child(PROFILE, [str(args.limit)], args.threads, None, {"CNNLIB_WINOGRAD": ""})
     load_end = os.getloadavg()
     median = {n: statistics.median(v) for n, v in runs.items()}
     lines = [
@@ -214,7 +226,8 @@ def main() -> None:
                      f"{', '.join(f'{v:.1f}' for v in runs[name])} | "
                      f"{1e3 * median[name] / steps:.0f} | "
                      f"{median[name] / median['PyTorch']:.2f} | {max(peaks[name]):.0f} |")
-    lines += ["", "Where cnnlib's epoch goes (one instrumented epoch, wall clock):", "",
+    lines += ["", "Where cnnlib's epoch goes (the default engine, one instrumented epoch, wall "
+              "clock; the instrumentation adds a little time of its own):", "",
               "| part | s | share |", "|---|---|---|"]
     for part, sec in sorted(profile["parts"].items(), key=lambda kv: -kv[1]):
         lines.append(f"| {part} | {sec:.2f} | {100 * sec / profile['total']:.0f} % |")

@@ -132,7 +132,9 @@ def markdown(info, layer_rows, convs, convs1, step, step1, breakdown, peaks, mem
            "*cnnlib, chunks in turn*: the same cnnlib code with its worker threads off "
            "(CNNLIB_NUM_THREADS=1), NumPy's BLAS using both cores inside each product.", "",
            "The same step with one thread each, timed in CPU time (what each library "
-           "computes, nearly independent of other processes on the machine):", ""]
+           "computes, nearly independent of other processes on the machine). On one core "
+           "cnnlib's engine runs Winograd's F(2×2, 3×3) on the 3×3 layers with at least 32 "
+           "channels (see the appendix); with two threads it runs im2col:", ""]
     rows = [[name, fmt(ms), f"{step1['ratio'][name]:.2f}×" if "ratio" in step1 else "—"]
             for name, ms in step1["median ms"].items()]
     md += [table(["contender, 1 thread", "median CPU ms", "/ PyTorch"], rows), ""]
