@@ -83,9 +83,9 @@ _B_PLAN = tuple(tuple(int(v) for v in row) for row in B_T)
 def input_transform(x: np.ndarray, padding: int) -> np.ndarray:
     """V = Bᵀ d B for every 4×4 tile d of the padded input (tiles overlap by 2).
 
-    x: (N, H, W, C) -> V (16, N·T_h·T_w, C). B is applied to the tile columns of the
-    whole batch at once (strided slabs), then Bᵀ to the rows: 16 additions per tile
-    position, no products. Columns first: their slabs are strided in every axis, so
+    x: (N, H, W, C) -> V (16, N·T_h·T_w, C). B is applied to the tile columns of all the
+    images given at once (strided slabs), then Bᵀ to the rows: 32 additions per tile and
+    channel (16 for the columns, 16 for the rows), no products. Columns first: their slabs are strided in every axis, so
     NumPy's loops run over C numbers at a time, and there are 4 of them; the 16 row
     results are slabs whose (T_w, C) block is contiguous, which NumPy runs in one go.
     """
