@@ -39,7 +39,7 @@ def measure(threads: int) -> dict[str, list[float]]:
 
         def step(on: bool, x: np.ndarray = x, w: np.ndarray = w) -> None:
             E.WINOGRAD = on
-            y, cache = E.conv2d_forward(x, w, None, 1, 1)
+            y, cache = E.conv2d_forward(x, w, None, 1, 1, keep_tiles=on)  # as in training
             E.conv2d_backward(np.ones_like(y), cache)
 
         times = time_interleaved({"im2col": (None, lambda: step(False)),

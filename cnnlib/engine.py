@@ -46,12 +46,12 @@ from .shapes import conv_output_size
 CHUNK_BYTES = 2**21
 
 # Winograd's F(2×2, 3×3) runs where it was measured to pay: when cnnlib computes on one
-# core. There it beat im2col on the deeper 3×3 layers of the reference network (0.71-0.86×
-# of im2col's time; a tie on the 32×32×32 one) and brought a one-thread training step to
-# about PyTorch's CPU time (benchmarks/results/winograd_threads.md, benchmark.md). With
-# two threads it lost: im2col's products split over the cores, while Winograd's tile
-# transforms are passes over memory, and two cores read memory only about 1.2× as fast
-# as one (benchmarks/results/limits.md); a whole epoch was slower with it
+# core. There it beat im2col on the 3×3 layers of the reference network (most on the
+# deepest) and brought a one-thread training step to about PyTorch's CPU time
+# (benchmarks/results/winograd_threads.md, benchmark.md). With two threads it lost:
+# im2col's products split over the cores, while Winograd's tile transforms are passes
+# over memory, and two cores read memory only about 1.2× as fast as one
+# (benchmarks/results/limits.md); a whole epoch was slower with it
 # (benchmarks/results/epoch.md). CNNLIB_WINOGRAD=1 or =0 (or setting WINOGRAD) overrides
 # the choice: where it pays is a property of the machine, so measure on yours.
 def winograd_requested() -> bool | None:
@@ -76,17 +76,22 @@ WINOGRAD_MIN_CHANNELS = 32
 
 def conv2d_forward(
     x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride: int = 1,
-    padding: int = 0,
+    padding: int = 0, *, keep_tiles: bool = False,
 ) -> tuple[np.ndarray, tuple]:
-    """`functional.conv2d_forward`, chunk by chunk on all cores: same arguments, same result."""
+    """`functional.conv2d_forward`, chunk by chunk on all cores: same arguments, same result.
+
+    keep_tiles: where Winograd runs, keep the input's transformed tiles in the cache, so
+    the weight gradient need not transform the input again (memory for time: the tiles
+    are 4× the size of the input). The cache is then (x, weight, stride, padding, tiles).
+    """
     F.check_conv_args(x, weight, bias)
     n, h, w, c = x.shape
     k, f = weight.shape[0], weight.shape[1]
     h2, w2 = conv_output_size(h, f, stride, padding), conv_output_size(w, f, stride, padding)
     y = np.empty((n, h2, w2, k), dtype=np.result_type(x, weight))
     if uses_winograd(weight.shape, stride):
-        _winograd_forward(x, weight, bias, padding, y)
-        return y, (x, weight, stride, padding)
+        tiles = _winograd_forward(x, weight, bias, padding, y, keep_tiles)
+        return y, (x, weight, stride, padding) + ((tiles,) if keep_tiles else ())
 
     def forward_chunk(chunk: slice) -> None:
         F.conv2d_forward(x[chunk], weight, bias, stride, padding, out=y[chunk])
@@ -97,16 +102,16 @@ def conv2d_forward(
 
 def conv2d_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`functional.conv2d_backward`, chunk by chunk on all cores: (dx, dweight, dbias)."""
-    x, weight, stride, padding = cache
+    x, weight, stride, padding = cache[:4]
     dweight, dbias = conv2d_weight_grads(dout, cache)
     return conv2d_input_grad(dout, weight, x.shape, stride, padding), dweight, dbias
 
 
 def conv2d_weight_grads(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray]:
     """`functional.conv2d_weight_grads` chunk by chunk: each chunk's share, then their sum."""
-    x, weight, stride, padding = cache
+    x, weight, stride, padding, *kept = cache
     if uses_winograd(weight.shape, stride):
-        return _winograd_weight_grads(dout, x, padding)
+        return _winograd_weight_grads(dout, x, padding, kept[0] if kept else None)
     n, c, f = x.shape[0], x.shape[3], weight.shape[1]
     h2, w2 = dout.shape[1], dout.shape[2]
 
@@ -176,36 +181,45 @@ def _winograd_bytes_per_image(x_shape: tuple[int, ...], k: int, padding: int,
     return 16 * th * tw * (x_shape[3] + k) * itemsize
 
 
+def _winograd_chunks(x: np.ndarray, k: int, padding: int) -> list[slice]:
+    """The chunks of the batch that the Winograd forward pass and weight gradient share."""
+    return batch_chunks(len(x), _winograd_bytes_per_image(x.shape, k, padding, x.itemsize))
+
+
 def _winograd_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
-                      padding: int, y: np.ndarray) -> None:
-    """`winograd.conv3x3_forward` chunk by chunk on all cores, into y (N, H2, W2, K)."""
+                      padding: int, y: np.ndarray, keep_tiles: bool) -> list | None:
+    """`winograd.conv3x3_forward` chunk by chunk on all cores, into y (N, H2, W2, K).
+
+    Returns each chunk's transformed input tiles if keep_tiles, else None."""
     u = W.filter_transform(weight)  # once per batch, shared by every chunk
 
-    def forward_chunk(chunk: slice) -> None:
-        W.conv3x3_forward(x[chunk], weight, bias, padding, y[chunk], u)
+    def forward_chunk(chunk: slice) -> np.ndarray | None:
+        v = W.input_transform(x[chunk], padding)
+        W.conv3x3_forward(x[chunk], weight, bias, padding, y[chunk], u, v)
+        return v if keep_tiles else None
 
-    per_image = _winograd_bytes_per_image(x.shape, weight.shape[0], padding, y.itemsize)
-    for_each_chunk(forward_chunk, batch_chunks(len(x), per_image))
+    tiles = for_each_chunk(forward_chunk, _winograd_chunks(x, weight.shape[0], padding))
+    return tiles if keep_tiles else None
 
 
-def _winograd_weight_grads(dout: np.ndarray, x: np.ndarray,
-                           padding: int) -> tuple[np.ndarray, np.ndarray]:
+def _winograd_weight_grads(dout: np.ndarray, x: np.ndarray, padding: int,
+                           tiles: list | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(dweight (K, 3, 3, C), dbias (K,)): the chunks' transformed sums, added, then
-    turned back into a filter gradient once.
-
-    Each chunk transforms its input again rather than reuse the forward pass's tiles:
-    kept, the tiles (4× the input) go out to main memory and come back, which measured
-    slower on all but the deepest layer than making them again in the cache.
-    """
+    turned back into a filter gradient once. tiles: the forward pass's transformed input,
+    chunk by chunk, if it kept them (used only if cut into the same chunks)."""
     k = dout.shape[3]
+    chunks = _winograd_chunks(x, k, padding)
+    if tiles is None or len(tiles) != len(chunks):
+        tiles = [None] * len(chunks)
+    kept = {(c.start, c.stop): v for c, v in zip(chunks, tiles, strict=True)}
 
     def chunk_grads(chunk: slice) -> tuple[np.ndarray, np.ndarray]:
         rows = dout[chunk].reshape(-1, k)
-        return (W.conv3x3_weight_grad_transformed(x[chunk], dout[chunk], padding),
+        return (W.conv3x3_weight_grad_transformed(x[chunk], dout[chunk], padding,
+                                                  kept[chunk.start, chunk.stop]),
                 np.ones(len(rows), dtype=dout.dtype) @ rows)
 
-    per_image = _winograd_bytes_per_image(x.shape, k, padding, x.itemsize)
-    grads = for_each_chunk(chunk_grads, batch_chunks(len(x), per_image))
+    grads = for_each_chunk(chunk_grads, chunks)
     return W.weight_grad_from_transformed(sum(du for du, _ in grads)), sum(db for _, db in grads)
 
 

@@ -110,16 +110,20 @@ class Conv2D(Layer):
         check_array(x, 4, "Conv2D", "(N, H, W, C)")
         check_last_axis(x, self.in_channels, "Conv2D")
         # functional.conv2d_forward, run on the whole batch at once by cnnlib.engine
+        # (while training, it may keep work for the backward pass in the cache)
         y, self._cache = engine.conv2d_forward(x, self.params["weight"], self.params["bias"],
-                                               self.stride, self.padding)
+                                               self.stride, self.padding,
+                                               keep_tiles=self.training)
         return y
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         dx, self.grads["weight"], self.grads["bias"] = engine.conv2d_backward(dout, self._cache)
+        self._cache = self._cache[:4]  # what the engine kept is used up: free it
         return dx
 
     def backward_params(self, dout: np.ndarray) -> None:
         self.grads["weight"], self.grads["bias"] = engine.conv2d_weight_grads(dout, self._cache)
+        self._cache = self._cache[:4]
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

@@ -128,17 +128,20 @@ def output_transform(m: np.ndarray, n: int, th: int, tw: int, out: np.ndarray) -
 
 
 def conv3x3_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, padding: int,
-                    out: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
+                    out: np.ndarray, u: np.ndarray | None = None,
+                    v: np.ndarray | None = None) -> np.ndarray:
     """A 3×3 stride-1 convolution by F(2×2, 3×3), into out.
 
     x: (N, H, W, C), weight: (K, 3, 3, C), bias: (K,) or None,
-    out: (N, H+2P-2, W+2P-2, K) -> out. u: `filter_transform(weight)`, if already made.
+    out: (N, H+2P-2, W+2P-2, K) -> out. u: `filter_transform(weight)`, v:
+    `input_transform(x, padding)`, if already made.
     Same result as `functional.conv2d_forward(x, weight, bias, 1, padding)` up to rounding.
     """
     n, h, w, _ = x.shape
     th, tw = tile_counts(h, w, padding)
     u = filter_transform(weight) if u is None else u
-    m = np.matmul(input_transform(x, padding), u)  # 16 products (tiles × C)·(C × K)
+    v = input_transform(x, padding) if v is None else v
+    m = np.matmul(v, u)  # 16 products (tiles × C)·(C × K)
     output_transform(m, n, th, tw, out)
     if bias is not None:
         out += bias
@@ -173,14 +176,15 @@ def _dout_transform(dout: np.ndarray, th: int, tw: int) -> np.ndarray:
     return z.reshape(16, n * th * tw, k)
 
 
-def conv3x3_weight_grad_transformed(x: np.ndarray, dout: np.ndarray, padding: int) -> np.ndarray:
+def conv3x3_weight_grad_transformed(x: np.ndarray, dout: np.ndarray, padding: int,
+                                    v: np.ndarray | None = None) -> np.ndarray:
     """Σ over tiles of (Bᵀ d B) ⊙ (A dY Aᵀ): x (N, H, W, C), dout (N, H2, W2, K) -> (16, C, K).
 
     Partial sums from chunks of a batch add up; `weight_grad_from_transformed` turns the
-    total into dL/dweight.
+    total into dL/dweight. v: `input_transform(x, padding)`, if the forward pass kept it.
     """
     th, tw = tile_counts(x.shape[1], x.shape[2], padding)
-    v = input_transform(x, padding)
+    v = input_transform(x, padding) if v is None else v
     z = _dout_transform(dout, th, tw)
     return np.matmul(v.transpose(0, 2, 1), z)  # 16 products (C × tiles)·(tiles × K)
 

@@ -158,6 +158,47 @@ def test_a_bad_winograd_setting_names_the_value_and_the_rule(monkeypatch):
         E.winograd_requested()
 
 
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_tiles_kept_by_the_forward_pass_give_the_same_weight_gradient(threads, small_chunks,
+                                                                      monkeypatch):
+    """keep_tiles: the weight gradient reuses the forward's transformed input, and the
+    input is transformed once per chunk instead of twice; same result."""
+    monkeypatch.setenv("CNNLIB_NUM_THREADS", threads)
+    monkeypatch.setattr(E, "WINOGRAD", True)
+    monkeypatch.setattr(E, "WINOGRAD_MIN_CHANNELS", 2)
+    x, weight, bias = case((5, 7, 6, 3, 4), 1)
+    dout = np.random.default_rng(1).standard_normal((5, 7, 6, 4))
+    calls = []
+    monkeypatch.setattr(W, "input_transform", spy(W.input_transform, calls))
+    _, cache = E.conv2d_forward(x, weight, bias, 1, 1, keep_tiles=True)
+    assert len(cache) == 5 and len(calls) == 5  # one transform per chunk (one image each)
+    kept = E.conv2d_weight_grads(dout, cache)
+    assert len(calls) == 5, "the weight gradient transformed the input again"
+    expected = F.conv2d_weight_grads(dout, (x, weight, 1, 1))
+    for a, b in zip(kept, expected, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    _, cache = E.conv2d_forward(x, weight, bias, 1, 1)
+    assert len(cache) == 4  # not asked: nothing kept, and the gradient transforms again
+    E.conv2d_weight_grads(dout, cache)
+    assert len(calls) == 15
+
+
+def test_conv2d_keeps_tiles_only_while_training_and_frees_them(monkeypatch):
+    monkeypatch.setattr(E, "WINOGRAD", True)
+    monkeypatch.setattr(E, "WINOGRAD_MIN_CHANNELS", 2)
+    layer = Conv2D(3, 4, 3, padding=1, seed=0)
+    x = np.random.default_rng(0).standard_normal((2, 6, 6, 3)).astype(np.float32)
+    y = layer.forward(x)
+    assert len(layer._cache) == 5
+    layer.backward_params(np.ones_like(y))
+    assert len(layer._cache) == 4  # used up by the weight gradient, then dropped
+    layer.forward(x)
+    layer.backward(np.ones_like(y))
+    assert len(layer._cache) == 4
+    layer.eval().forward(x)
+    assert len(layer._cache) == 4  # evaluation never keeps them
+
+
 def test_engine_dispatch_follows_the_reference_network(monkeypatch):
     """When on: the RGB input layer stays on im2col; the deep 3×3 layers take Winograd."""
     monkeypatch.setattr(E, "WINOGRAD", True)
