@@ -9,8 +9,8 @@ the book's appendix:
 - for stride 1, the input gradient is computed as a convolution with flipped filters
   (`functional.conv2d_input_grad_flipped`), which reuses the fast forward path.
 
-One path computes the same function with less arithmetic where that pays: when the
-engine runs on one thread (or CNNLIB_WINOGRAD=1 asks), 3×3 stride-1 convolutions with
+One path computes the same function with less arithmetic where that pays: when cnnlib
+computes on one core (or CNNLIB_WINOGRAD=1 asks), 3×3 stride-1 convolutions with
 enough channels (`uses_winograd`) run Winograd's F(2×2, 3×3) (`cnnlib.winograd`), 2.25×
 fewer multiplications, forward, input gradient and weight gradient alike; the tests hold
 it equal to the textbook im2col functions, which run everywhere else.
@@ -66,8 +66,8 @@ def winograd_requested() -> bool | None:
 
 WINOGRAD: bool | None = winograd_requested()
 # When on, it runs the 3×3 stride-1 convolutions whose input and output both have at
-# least this many channels. Thinner ones (the RGB input layer) spend more on the tile
-# transforms than the fewer products save.
+# least this many channels. Thinner ones (the RGB input layer) keep im2col: each of their
+# 16 products would be (tiles × 3)·(3 × K), far too thin for BLAS to run fast (not timed).
 WINOGRAD_MIN_CHANNELS = 32
 
 
@@ -190,7 +190,7 @@ def _winograd_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None
                       padding: int, y: np.ndarray, keep_tiles: bool) -> list | None:
     """`winograd.conv3x3_forward` chunk by chunk on all cores, into y (N, H2, W2, K).
 
-    Returns each chunk's transformed input tiles if keep_tiles, else None."""
+    Returns [(chunk, its transformed input tiles)] if keep_tiles, else None."""
     u = W.filter_transform(weight)  # once per batch, shared by every chunk
 
     def forward_chunk(chunk: slice) -> np.ndarray | None:
@@ -198,25 +198,24 @@ def _winograd_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None
         W.conv3x3_forward(x[chunk], weight, bias, padding, y[chunk], u, v)
         return v if keep_tiles else None
 
-    tiles = for_each_chunk(forward_chunk, _winograd_chunks(x, weight.shape[0], padding))
-    return tiles if keep_tiles else None
+    chunks = _winograd_chunks(x, weight.shape[0], padding)
+    tiles = for_each_chunk(forward_chunk, chunks)
+    return list(zip(chunks, tiles, strict=True)) if keep_tiles else None
 
 
 def _winograd_weight_grads(dout: np.ndarray, x: np.ndarray, padding: int,
                            tiles: list | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(dweight (K, 3, 3, C), dbias (K,)): the chunks' transformed sums, added, then
-    turned back into a filter gradient once. tiles: the forward pass's transformed input,
-    chunk by chunk, if it kept them (used only if cut into the same chunks)."""
+    turned back into a filter gradient once. tiles: [(chunk, transformed input)] kept by
+    the forward pass; a chunk it did not cut the same way is transformed again."""
     k = dout.shape[3]
     chunks = _winograd_chunks(x, k, padding)
-    if tiles is None or len(tiles) != len(chunks):
-        tiles = [None] * len(chunks)
-    kept = {(c.start, c.stop): v for c, v in zip(chunks, tiles, strict=True)}
+    kept = {(c.start, c.stop): v for c, v in tiles or []}
 
     def chunk_grads(chunk: slice) -> tuple[np.ndarray, np.ndarray]:
         rows = dout[chunk].reshape(-1, k)
         return (W.conv3x3_weight_grad_transformed(x[chunk], dout[chunk], padding,
-                                                  kept[chunk.start, chunk.stop]),
+                                                  kept.get((chunk.start, chunk.stop))),
                 np.ones(len(rows), dtype=dout.dtype) @ rows)
 
     grads = for_each_chunk(chunk_grads, chunks)

@@ -183,6 +183,24 @@ def test_tiles_kept_by_the_forward_pass_give_the_same_weight_gradient(threads, s
     assert len(calls) == 15
 
 
+def test_tiles_kept_for_other_chunks_are_made_again(monkeypatch):
+    """If the batch is cut differently in the backward pass (the chunk size or thread
+    count changed), the kept tiles are not paired with the wrong images, even when there
+    are as many chunks as before (9 images: 3+3+3, then 4+4+1)."""
+    monkeypatch.setenv("CNNLIB_NUM_THREADS", "1")
+    monkeypatch.setattr(E, "WINOGRAD", True)
+    monkeypatch.setattr(E, "WINOGRAD_MIN_CHANNELS", 2)
+    x, weight, bias = case((9, 7, 6, 3, 4), 1)
+    dout = np.random.default_rng(1).standard_normal((9, 7, 6, 4))
+    per_image = E._winograd_bytes_per_image(x.shape, 4, 1, x.itemsize)
+    monkeypatch.setattr(E, "CHUNK_BYTES", 3 * per_image)
+    _, cache = E.conv2d_forward(x, weight, bias, 1, 1, keep_tiles=True)
+    monkeypatch.setattr(E, "CHUNK_BYTES", 4 * per_image)
+    for a, b in zip(E.conv2d_weight_grads(dout, cache),
+                    F.conv2d_weight_grads(dout, (x, weight, 1, 1)), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
 def test_conv2d_keeps_tiles_only_while_training_and_frees_them(monkeypatch):
     monkeypatch.setattr(E, "WINOGRAD", True)
     monkeypatch.setattr(E, "WINOGRAD_MIN_CHANNELS", 2)
