@@ -132,9 +132,12 @@ def timed(fn, key):
         return out
     return run
 
+first = next(layer for layer in model.layers if layer.params)
 for layer in model.layers:
     kind = type(layer).__name__
-    for phase in ("forward", "backward", "backward_params"):
+    # backward_params is called on the first layer with parameters only; elsewhere it runs
+    # inside backward (Linear's), and timing it too would count that time twice.
+    for phase in ("forward", "backward") + (("backward_params",) if layer is first else ()):
         setattr(layer, phase, timed(getattr(layer, phase), f"{kind} {phase.split('_')[0]}"))
 training.augment = timed(training.augment, "augmentation")
 training.softmax_cross_entropy = timed(training.softmax_cross_entropy, "loss")
@@ -179,7 +182,7 @@ def main() -> None:
     p.add_argument("--before", type=Path, default=None,
                    help="another checkout of this repository, timed as 'cnnlib before'")
     p.add_argument("--winograd", action="store_true",
-                   help=f"also time this checkout with {WINOGRAD_NAME.split('(')[1][:-1]}")
+                   help="also time this checkout with CNNLIB_WINOGRAD=1")
     p.add_argument("--out", type=Path, default=HERE / "results" / "epoch.md")
     args = p.parse_args()
     load_start = os.getloadavg()
