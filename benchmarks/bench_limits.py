@@ -31,7 +31,6 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,20 +40,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_blas import gflops  # noqa: E402
 from bench_epoch import CHILD, run_child  # noqa: E402
-from common import BATCH, CONV_LAYERS, RESULTS, load_average, progress  # noqa: E402
+from common import BATCH, CONV_LAYERS, RESULTS, load_average, progress, time_interleaved  # noqa: E402
 
 CACHE_BYTES, MEMORY_BYTES = 2**19, 2**26  # per thread: in a 1 MiB L2 cache / far beyond it
 
 
 def best_seconds(fn, repeats: int = 9) -> float:
     """Median wall-clock seconds of fn() over repeats, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(time_interleaved({"run": (None, fn)}, repeats, warmup=1)["run"])
 
 
 def bandwidth(bytes_per_thread: int, threads: int) -> float:
