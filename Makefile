@@ -52,7 +52,7 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(VENV)/bin/python || { echo "Creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
 	@echo "Installing requirements into $(VENV) (quiet; takes a minute the first time)"
 	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt
-	$(VENV)/bin/python -m pip install --quiet -e .
+	$(VENV)/bin/python -m pip install --quiet -e ".[book]"
 	@touch $@
 
 venv: $(VENV_STAMP)
@@ -64,7 +64,8 @@ vendor:
 
 # The execution cache is keyed on each notebook's own code, not on the cnnlib code it
 # imports: when cnnlib changes, drop the cache so every figure and number is recomputed.
-CNNLIB_SOURCES := $(wildcard cnnlib/*.py cnnlib/static/*)
+# Every file of the package, in every subfolder (find, not a one-level wildcard).
+CNNLIB_SOURCES := $(shell find cnnlib -type f \( -name '*.py' -o -name '*.js' -o -name '*.css' \) -not -path '*/__pycache__/*')
 BOOK_CACHE_STAMP := _build/.cnnlib-stamp
 TEST_CACHE_STAMP := $(TEST_BOOK_DIR)/.cnnlib-stamp
 

@@ -30,10 +30,10 @@ CHILD = r"""
 import json, sys, time
 import numpy as np
 import cnnlib
-from cnnlib.layers import Conv2D
-from cnnlib.losses import softmax_cross_entropy
-from cnnlib.models import reference_network
-from cnnlib.optim import SGD
+from cnnlib.nn.layers import Conv2D
+from cnnlib.core.losses import softmax_cross_entropy
+from cnnlib.nn.models import reference_network
+from cnnlib.nn.optim import SGD
 
 clock = time.process_time if sys.argv[1] == "cpu" else time.perf_counter
 rng = np.random.default_rng(0)

@@ -12,8 +12,8 @@ conv and dense weights, the one-cycle schedule.
 
 - cnnlib: `cnnlib.training.Trainer`, exactly as chapter 10 and `python -m cnnlib.train`.
 - PyTorch: the same layers (`contenders.torch_reference_network`), the same augmentation
-  (`cnnlib.augment`, on the uint8 batch, so both pay the same for it), the same learning
-  rate at every step (`cnnlib.schedules`), `torch.nn.functional.cross_entropy` with label
+  (`cnnlib.training.augment`, on the uint8 batch, so both pay the same for it), the same learning
+  rate at every step (`cnnlib.training.schedules`), `torch.nn.functional.cross_entropy` with label
   smoothing, `torch.optim.SGD` with parameter groups for weight decay.
 
 - cnnlib, Winograd on (with --winograd): this checkout with CNNLIB_WINOGRAD=1, so the
@@ -45,10 +45,10 @@ import json, os, resource, sys, time
 sys.path.insert(0, os.environ["BENCH_DIR"])
 import numpy as np
 import cnnlib
-from cnnlib.augment import augment
-from cnnlib.models import reference_network
-from cnnlib.normalization import channel_stats
-from cnnlib.schedules import make_schedule
+from cnnlib.training.augment import augment
+from cnnlib.nn.models import reference_network
+from cnnlib.nn.normalization import channel_stats
+from cnnlib.training.schedules import make_schedule
 from cnnlib.training import TrainConfig, Trainer
 
 which, epochs, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -112,8 +112,8 @@ from collections import defaultdict
 import numpy as np
 import cnnlib
 import cnnlib.training as training
-from cnnlib.models import reference_network
-from cnnlib.normalization import channel_stats
+from cnnlib.nn.models import reference_network
+from cnnlib.nn.normalization import channel_stats
 from cnnlib.training import TrainConfig, Trainer
 
 limit = int(sys.argv[1])

@@ -1,11 +1,11 @@
 """Per-layer times: the reference network's convolutions and pools, forward and backward.
 
 Contenders, all on the same float32 batch of 64:
-- loops: `cnnlib.naive.conv2d_naive` / `pool2d_naive` (and loop backward passes from
+- loops: `cnnlib.core.naive.conv2d_naive` / `pool2d_naive` (and loop backward passes from
   contenders.py), timed on a few images and scaled linearly to 64, since the loops cost
   the same per image (column marked *);
 - DLFS im2col: the "Deep Learning from Scratch"-style layer (dlfs_im2col.py), NCHW;
-- cnnlib: `cnnlib.functional`;
+- cnnlib: `cnnlib.core.functional`;
 - PyTorch: `torch.nn.functional` on the CPU, NCHW, input with requires_grad so its
   backward computes dx like the others.
 
@@ -38,8 +38,8 @@ from common import (
 from contenders import conv2d_backward_loops, max_pool_backward_loops
 from dlfs_im2col import Convolution, Pooling
 
-from cnnlib import functional as F
-from cnnlib.naive import conv2d_naive, pool2d_naive
+from cnnlib.core import functional as F
+from cnnlib.core.naive import conv2d_naive, pool2d_naive
 
 CONTENDERS = ["loops*", "DLFS im2col", "cnnlib", "PyTorch"]
 

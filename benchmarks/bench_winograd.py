@@ -38,7 +38,7 @@ def measure(threads: int) -> dict[str, list[float]]:
         w = (rng.standard_normal((k, 3, 3, c)) * np.sqrt(2 / (9 * c))).astype(np.float32)
 
         def step(on: bool, x: np.ndarray = x, w: np.ndarray = w) -> None:
-            E.WINOGRAD = on
+            E.set_winograd(on)
             y, cache = E.conv2d_forward(x, w, None, 1, 1, keep_tiles=on)  # as in training
             E.conv2d_backward(np.ones_like(y), cache)
 

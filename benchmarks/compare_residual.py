@@ -36,9 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, cpu_model, load_average  # noqa: E402
 
 import cnnlib  # noqa: E402
-from cnnlib.normalization import channel_stats  # noqa: E402
-from cnnlib.splits import validation_split  # noqa: E402
+from cnnlib.nn.normalization import channel_stats  # noqa: E402
 from cnnlib.training import TrainConfig, Trainer, evaluate_model  # noqa: E402
+from cnnlib.training.splits import validation_split  # noqa: E402
 
 VALIDATION_IMAGES = 500  # as the CIFAR-10 chapter holds out
 NAMES = {"reference": "reference network (VGG-style, flatten + dense 256)",

@@ -1,8 +1,8 @@
 """The contenders that are not in cnnlib itself: loop backward passes and PyTorch twins.
 
 - `conv2d_backward_loops`, `max_pool_backward_loops`: the loop backward passes of
-  `cnnlib.naive`, so the "loops" column of the layer table has a backward time too.
-- `torch_reference_network`: the book's reference network (`cnnlib.models`) rebuilt
+  `cnnlib.core.naive`, so the "loops" column of the layer table has a backward time too.
+- `torch_reference_network`: the book's reference network (`cnnlib.nn.models`) rebuilt
   layer for layer in PyTorch, optionally with cnnlib's weights copied in, so the two
   compute the same function.
 - `training_step`: forward, loss, backward and an SGD-with-momentum update, for each.
@@ -14,9 +14,9 @@ import numpy as np
 from common import torch
 
 import cnnlib
-from cnnlib.models import reference_network
-from cnnlib.naive import conv2d_backward_naive as conv2d_backward_loops  # noqa: F401
-from cnnlib.naive import max_pool2d_backward_naive as max_pool_backward_loops  # noqa: F401
+from cnnlib.core.naive import conv2d_backward_naive as conv2d_backward_loops  # noqa: F401
+from cnnlib.core.naive import max_pool2d_backward_naive as max_pool_backward_loops  # noqa: F401
+from cnnlib.nn.models import reference_network
 
 # ----------------------------------------------------------------------------- networks
 

@@ -140,7 +140,7 @@ def markdown(info, layer_rows, convs, convs1, step, step1, breakdown, peaks, mem
     md += [table(["contender, 1 thread", "median CPU ms", "/ PyTorch"], rows), ""]
 
     md += ["## Convolution and pooling layers, forward and backward (ms)", "",
-           "*loops\\**: `cnnlib.naive` loops timed on 1 image (pools: 4) and scaled to "
+           "*loops\\**: `cnnlib.core.naive` loops timed on 1 image (pools: 4) and scaled to "
            f"{BATCH}. *DLFS im2col*: the \"Deep Learning from Scratch\"-style layer "
            "(NCHW, np.pad, loops over the filter window, col2im), benchmarks/dlfs_im2col.py.",
            ""]

@@ -1,29 +1,37 @@
 """cnnlib: a small, fast, vectorized NumPy CNN library, built chapter by chapter.
 
 Arrays are channels-last: images and activations (N, H, W, C); conv weights (K, F, F, C).
+Classes are Keras-cased (`Conv2D`, `BatchNorm2D`); their arguments take PyTorch's names
+(`in_channels`, `kernel_size`, `stride`, `padding`).
 
-The modules, each one idea (the chapter that builds it in brackets):
+The folders are the architecture, read in this order:
 
-- core arithmetic: `shapes` (output sizes, ch. 4), `im2col` (windows, ch. 3),
-  `functional` (convolution, pooling, activations as textbook functions, ch. 3, 5-8),
-  `engine` (runs those functions on all cores, cache-sized chunks; appendix),
-  `checks` (argument checks shared by all);
-- layers: `layers` (`Layer` and every layer: Conv2D, pools, activations, Flatten,
-  Linear, Dropout, Sequential; ch. 2, 5-12), `normalization` (Standardize, batch norm,
-  ch. 10), `init` (random initial weights, ch. 6 and 8), `losses` (softmax cross-entropy,
-  ch. 2 and 9), `optim` (SGD, ch. 2 and 9), `gradcheck` (numerical gradients, ch. 2 and 7);
-- training and files: `data` (CIFAR-10, ch. 1), `augment`, `schedules`, `models`,
-  `metrics`, `training`, `checkpoint`, `serialization` (ch. 10); the command-line tools
-  `train` and `evaluate` (with `cli_checks`);
-- teaching aids, used by the chapters' figures and widgets: `naive` (loop versions),
-  `kernels`, `geometry`, `explorer`, `explorer_html`, `receptive_field`, `summary`, `viz`.
+- `core/`: the arithmetic the chapters derive, NumPy only (shapes, im2col, functional,
+  losses, naive); chapters 2-9;
+- `engine/`: how that arithmetic runs fast, never what it computes (chunks on all cores,
+  Winograd); the appendix;
+- `nn/`: `Layer` and every layer, initial weights, SGD, gradient checks, the models,
+  model files, PyTorch conversion; chapters 2, 5-12;
+- `training/`: CIFAR-10, augmentation, validation splits, schedules, metrics,
+  checkpoints and the trainer; chapter 10;
+- `cli/`: the command-line tools behind `python -m cnnlib.train` / `python -m cnnlib.evaluate`
+  (`train.py` and `evaluate.py` here are their two-line entry points);
+- `book/`: the book's figures, widgets, animations and exercise helpers, the only code
+  that imports matplotlib or ipywidgets;
+- `checks.py`: the argument checks and seeds every folder shares.
+
+Book: every chapter; the README's "Layout" and STYLE.md describe the tree.
 """
 
+import sys as _sys
+
+from .core.losses import softmax, softmax_cross_entropy
+from .core.shapes import conv_output_size, pool_output_size
+
 # `interop` imports torch only inside its functions: `import cnnlib` never needs torch.
-from . import interop
-from .data import CIFAR10_CLASSES, download_cifar10, load_cifar10, load_cifar10_label_names
-from .gradcheck import gradcheck, numerical_gradient, relative_error
-from .layers import (
+from .nn import interop
+from .nn.gradcheck import gradcheck, numerical_gradient, relative_error
+from .nn.layers import (
     AvgPool2D,
     Conv2D,
     Dropout,
@@ -37,14 +45,13 @@ from .layers import (
     Sigmoid,
     Tanh,
 )
-from .losses import softmax, softmax_cross_entropy
-from .models import reference_network
-from .normalization import BatchNorm, BatchNorm1D, BatchNorm2D, Standardize
-from .optim import SGD
-from .residual import ResidualBlock, residual_network
-from .serialization import load_model, save_model
-from .shapes import conv_output_size, pool_output_size
-from .splits import validation_split
+from .nn.models import reference_network
+from .nn.normalization import BatchNorm, BatchNorm1D, BatchNorm2D, Standardize
+from .nn.optim import SGD
+from .nn.residual import ResidualBlock, residual_network
+from .nn.serialization import load_model, save_model
+from .training.data import CIFAR10_CLASSES, download_cifar10, load_cifar10, load_cifar10_label_names
+from .training.splits import validation_split
 
 __all__ = [
     "CIFAR10_CLASSES", "download_cifar10", "load_cifar10", "load_cifar10_label_names",
@@ -56,3 +63,7 @@ __all__ = [
     "load_model", "save_model", "conv_output_size", "pool_output_size",
     "ResidualBlock", "interop", "residual_network", "validation_split",
 ]
+
+# `cnnlib.interop` is part of the contract (`from cnnlib.interop import to_torch`): it is
+# the module `cnnlib.nn.interop`, registered under its public name too.
+_sys.modules[f"{__name__}.interop"] = interop

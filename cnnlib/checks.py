@@ -74,3 +74,17 @@ def check_last_axis(x: np.ndarray, size: int, what: str) -> None:
 def float_dtype(x: np.ndarray) -> np.dtype:
     """The dtype to compute in: float64 stays float64 (gradient checks), all else float32."""
     return np.dtype(np.float64) if x.dtype == np.float64 else np.dtype(np.float32)
+
+
+# --------------------------------------------------------------------------- seeds
+
+Seed = int | np.random.Generator | None
+
+
+def make_rng(seed: Seed = None) -> np.random.Generator:
+    """A Generator from an int seed, an existing Generator (used as is), or None (fresh)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and not is_integer(seed):
+        raise ValueError(f"seed = {seed!r} must be an int, a numpy Generator or None")
+    return np.random.default_rng(seed)

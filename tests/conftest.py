@@ -107,3 +107,22 @@ def driver():
     require_chromium()
     with chromium(1200, 1000) as d:
         yield d
+
+
+def toc_pages(toc: dict) -> list[str]:
+    """Every `file:` in a jb-book _toc.yml, root first, without suffix."""
+    pages = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                pages.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return [str(Path(p).with_suffix("")) if Path(p).suffix in {".md", ".ipynb"} else p
+            for p in pages]

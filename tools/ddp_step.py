@@ -40,10 +40,10 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from cnnlib.interop import to_torch
 
 import cnnlib
-from cnnlib.interop import to_torch
-from cnnlib.normalization import channel_stats
+from cnnlib.nn.normalization import channel_stats
 
 
 def free_port() -> int:

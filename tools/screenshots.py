@@ -27,7 +27,7 @@ from browser_helpers import (  # noqa: E402  (after the path set-up above)
 )
 from PIL import Image  # noqa: E402  (matplotlib depends on Pillow)
 
-from cnnlib.explorer_html import explorer_page  # noqa: E402
+from cnnlib.book.conv_explorer_html import explorer_page  # noqa: E402
 
 MAX_BYTES = 300_000
 # The explorer's state in the picture: a 7×7 input, padding 1, stride 2, 3×3 filters, K = 2,

@@ -1,0 +1,208 @@
+"""The stride/padding explorer as a self-contained web page fragment: no kernel, no network.
+
+The ipywidgets explorer (`cnnlib.book.conv_explorer.conv_explorer`) needs a running Python kernel,
+so in the rendered book its sliders would move and nothing would be recomputed. This
+module writes the same explorer as HTML + inline JavaScript + inline CSS that works in any
+browser, offline, with no kernel:
+
+    from IPython.display import HTML
+    from cnnlib.book.conv_explorer_html import explorer_html
+    HTML(explorer_html())          # in a notebook cell (tag it `remove-input` for the book)
+
+Python computes every number and every sentence the reader sees: for each slider setting
+(W, F, S, P) the page carries `cnnlib.book.geometry.describe_conv`'s verdict, formula and
+error message (which is `cnnlib.core.shapes.conv_output_size`'s ValueError text, word for
+word). The JavaScript (cnnlib/book/static/explorer.js) only looks them up and draws. To keep
+the page small (about 60 kB instead of 260 kB), each text is stored as a template with
+its numbers cut out ("(W - F + 2P) = \\0 is not divisible by stride S = \\0 ..." plus
+[6, 4]); `lookup` below is the decoder, the same one the JavaScript runs.
+
+Book: chapter 4 (the explorer in the rendered book, with no kernel).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import uuid
+from importlib import resources
+
+from ..checks import is_integer
+from . import conv_explorer as _widget
+from .geometry import EXPLORER_RANGES, describe_conv, explorer_settings
+
+PARAMS = ("w", "f", "s", "p")  # the table's axes, in this order; K only sets the depth
+LABELS = {"w": "Input size W", "f": "Filter size F", "s": "Stride S", "p": "Padding P",
+          "k": "Filters K"}
+# One run of digits, without swallowing leading zeros, so that cutting numbers out of a
+# text and putting them back (str(int)) gives the text back exactly.
+_NUMBER = re.compile(r"0|[1-9][0-9]*")
+_HOLE = "\x00"  # where a number was cut out of a template
+
+# The widget's palette, so that both explorers look alike.
+_COLORS = {"input": _widget.INPUT, "padding": _widget.PADDING, "skipped": _widget.SKIPPED,
+           "output": _widget.OUTPUT, "highlight": _widget.HIGHLIGHT,
+           "windows": _widget.WINDOWS, "invalid": _widget.INVALID}
+
+
+def _encode_text(text: str | None, templates: dict[str, int]) -> list[int]:
+    """[template index, number, number, ...]; [-1] for None. Lossless (see `lookup`)."""
+    if text is None:
+        return [-1]
+    if _HOLE in text:
+        raise ValueError(f"text {text!r} contains NUL, which marks numbers in templates")
+    template = _NUMBER.sub(_HOLE, text)
+    index = templates.setdefault(template, len(templates))
+    return [index, *(int(n) for n in _NUMBER.findall(text))]
+
+
+def explorer_data() -> dict:
+    """The table the static explorer looks up, as JSON types.
+
+    {"ranges": {"w": [1, 16], ...}, "templates": [str, ...], "rows": [[...], ...]}, one
+    row per (W, F, S, P) setting in `_settings` order (16·7·4·4 = 1792 rows):
+    [ok (1 or 0), filter positions per axis (W₂ when ok; when not, how many fit before
+    one hangs over the edge), encoded formula, encoded error]. All from
+    `describe_conv`.
+    """
+    ranges = {name: EXPLORER_RANGES[name] for name in (*PARAMS, "k")}
+    templates: dict[str, int] = {}
+    rows = []
+    for w, f, s, p in explorer_settings(ranges):
+        info = describe_conv(w, f, s, p, 1)
+        positions = info["output_size"] if info["ok"] else len(info["fitting_starts"])
+        rows.append([1 if info["ok"] else 0, positions,
+                     *_encode_text(info["formula"], templates),
+                     *_encode_text(info["error"], templates)])
+    return {"ranges": {k: list(v) for k, v in ranges.items()}, "templates": list(templates),
+            "rows": rows}
+
+
+def _decode_text(templates: list[str], row: list[int], at: int) -> tuple[str | None, int]:
+    """The text encoded at row[at:], and the index just past it."""
+    if row[at] < 0:
+        return None, at + 1
+    pieces = templates[row[at]].split(_HOLE)
+    numbers = row[at + 1: at + len(pieces)]
+    text = pieces[0] + "".join(str(n) + piece for n, piece in zip(numbers, pieces[1:], strict=True))
+    return text, at + len(pieces)
+
+
+def lookup(data: dict, w: int, f: int, s: int, p: int) -> dict:
+    """Decode one setting from `explorer_data()`: {"ok", "positions", "formula", "error"}.
+
+    The same steps as `lookup` in cnnlib/book/static/explorer.js. Raises ValueError for a
+    setting outside the sliders' ranges.
+    """
+    index = 0
+    for name, value in zip(PARAMS, (w, f, s, p), strict=True):
+        lo, hi = data["ranges"][name]
+        if not lo <= value <= hi:
+            raise ValueError(f"{name.upper()} = {value} is outside the explorer's range "
+                             f"{lo} ... {hi}")
+        index = index * (hi - lo + 1) + (value - lo)
+    row = data["rows"][index]
+    formula, at = _decode_text(data["templates"], row, 2)
+    error, _ = _decode_text(data["templates"], row, at)
+    return {"ok": row[0] == 1, "positions": row[1], "formula": formula, "error": error}
+
+
+def _static(name: str) -> str:
+    return resources.files("cnnlib.book").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def _script_json(value: object) -> str:
+    """JSON that is safe inside <script>: no "</script>", no HTML comment openers."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _slider(name: str, lo: int, hi: int, value: int, label: str) -> str:
+    return (f'<label class="cnnx-slider"><span>{html.escape(label)}</span>'
+            f'<input type="range" name="{name}" data-cnnx-param="{name}" min="{lo}" '
+            f'max="{hi}" step="1" value="{value}">'
+            f'<output data-cnnx-readout="{name}">{value}</output></label>')
+
+
+def explorer_html(w: int = 5, f: int = 3, s: int = 2, p: int = 1, k: int = 2, step: int = 0,
+                  element_id: str | None = None) -> str:
+    """An HTML fragment (inline <style> and <script>) with the stride/padding explorer.
+
+    Starts at the given slider values (default: the source article's worked example, a
+    5×5 input, F = 3, S = 2, P = 1, K = 2 filters, whose output is 3×3×2). `step` is
+    the filter position slider: 0 shows every position, 1 ... W₂·H₂ one of them.
+    Settings that do not fit are allowed: the page then explains why. `element_id`
+    names the explorer's root element (default: a fresh random id), so that several
+    explorers can share a page. Raises ValueError for a value outside its slider's range.
+    """
+    values = {"w": w, "f": f, "s": s, "p": p, "k": k}
+    for name, value in values.items():
+        lo, hi = EXPLORER_RANGES[name]
+        if not is_integer(value) or not lo <= value <= hi:
+            raise ValueError(f"{LABELS[name]} = {value!r} must be an integer from {lo} to {hi} "
+                             "(the explorer's slider range)")
+    if not is_integer(step) or step < 0:
+        raise ValueError(f"step = {step!r} must be an integer >= 0 (0 shows every position)")
+    root_id = element_id or f"cnnx-{uuid.uuid4().hex[:12]}"
+    if not re.fullmatch(r"[A-Za-z][\w-]*", root_id):
+        raise ValueError(f"element_id = {root_id!r} must be a letter followed by letters, "
+                         "digits, '_' or '-'")
+
+    colors = ";".join(f"--cnnx-{name}:{value}" for name, value in _COLORS.items())
+    sliders = "".join(_slider(name, *EXPLORER_RANGES[name], values[name], LABELS[name])
+                      for name in (*PARAMS, "k"))
+    return f"""<div class="cnnx" id="{root_id}" style="{colors}" data-cnnx-step="{step}">
+<style>{_static("explorer.css")}</style>
+<script type="application/json" data-cnnx="table">{_script_json(explorer_data())}</script>
+<div class="cnnx-title">Stride and padding explorer</div>
+<div class="cnnx-controls">{sliders}</div>
+<div class="cnnx-formula" data-cnnx="formula"></div>
+<div class="cnnx-result">H<sub>2</sub> = W<sub>2</sub> = <b data-cnnx="w2"></b>
+ &nbsp;·&nbsp; D<sub>2</sub> = K = <b data-cnnx="d2"></b>
+ &nbsp;·&nbsp; output volume <b data-cnnx="volume"></b></div>
+<div class="cnnx-error" data-cnnx="error" role="alert" hidden></div>
+<div class="cnnx-figures">
+<figure><svg data-cnnx="input" role="img" aria-label="the padded input"></svg>
+<figcaption data-cnnx="input-caption"></figcaption></figure>
+<figure><svg data-cnnx="output" role="img" aria-label="the output"></svg>
+<figcaption data-cnnx="output-caption"></figcaption></figure>
+</div>
+<div class="cnnx-stepbar"><label class="cnnx-slider cnnx-step"><span>Filter position</span>
+<input type="range" name="step" data-cnnx-param="step" min="0" max="0" step="1" value="0">
+<output data-cnnx-readout="step">0</output></label>
+<button type="button" data-cnnx="play">▶ Play</button></div>
+<div class="cnnx-steptext" data-cnnx="steptext"></div>
+<noscript>This explorer needs JavaScript. Without it, run the notebook and use
+cnnlib.book.conv_explorer.conv_explorer().</noscript>
+</div>
+<script>(function () {{
+{_static("explorer.js")}
+cnnlibConvExplorer(document.getElementById({json.dumps(root_id)}));
+}})();</script>
+"""
+
+
+def explorer_page(title: str = "Stride and padding explorer", **kwargs) -> str:
+    """A whole standalone HTML document holding `explorer_html(**kwargs)`."""
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(title)}</title></head>\n"
+            f'<body style="margin:16px">\n{explorer_html(**kwargs)}</body></html>\n')
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m cnnlib.book.conv_explorer_html OUT.html`: write the standalone page."""
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("out", type=Path, help="the HTML file to write")
+    args = parser.parse_args(argv)
+    args.out.write_text(explorer_page(), encoding="utf-8")
+    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} kB); open it in a browser")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

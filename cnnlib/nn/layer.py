@@ -1,0 +1,59 @@
+"""`Layer`: what every layer shares (params, grads, buffers, train/eval, calling, repr).
+
+Book: chapter 2 (the first layer, Linear, is built on it); every later layer subclasses it.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import numpy as np
+
+_NONE: MappingProxyType = MappingProxyType({})  # shared, read-only: "no parameters"
+
+
+class Layer:
+    """What every layer shares: forward(x) -> y, backward(dout) -> dx, and
+
+    - `params`: trainable arrays by name ("weight", "bias"); `grads`: their gradients,
+      same keys, filled in by `backward`. Empty for layers without parameters.
+    - `training`: True while training; `train()` / `eval()` switch it (dropout and
+      batch norm behave differently in the two modes; the other layers ignore it).
+    - `layer(x)` is `layer.forward(x)`.
+    """
+
+    params: dict[str, np.ndarray] = _NONE
+    grads: dict[str, np.ndarray] = _NONE
+    training: bool = True
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must define backward(dout)")
+
+    def backward_params(self, dout: np.ndarray) -> None:
+        """Only the parameter gradients (into `grads`), where the input's is not needed.
+
+        Training needs no gradient for the images themselves, so the first layer with
+        parameters can skip its input gradient. Here: a full `backward`; Conv2D and
+        Linear skip the input gradient for real.
+        """
+        self.backward(dout)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
+
+    def train(self, mode: bool = True) -> Layer:
+        self.training = bool(mode)
+        return self
+
+    def eval(self) -> Layer:
+        return self.train(False)
+
+    def extra_repr(self) -> str:
+        """The arguments shown inside the layer's repr, e.g. "3, 8, kernel_size=3"."""
+        return ""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"

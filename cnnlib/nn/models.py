@@ -1,0 +1,65 @@
+"""The book's reference network for CIFAR-10: a small VGG-style stack of 3×3 convolutions.
+
+Three stages, each two 3×3 convolutions (padding 1, so the size is kept) with batch
+normalization and ReLU, then a 2×2 max pool that halves the size:
+
+    32×32×3 -> 32×32×32 -> 16×16×32 -> 16×16×64 -> 8×8×64 -> 8×8×128 -> 4×4×128
+    -> flatten (2048) -> dense 256 -> dropout -> dense 10 (one score per class)
+
+A `Standardize` layer in front turns raw uint8 pixels into standardized inputs, so the
+model (and its saved file) takes images straight from `load_cifar10`.
+Book: chapter 10 ("The reference network").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..checks import Seed, is_integer, make_rng
+from .layers import Conv2D, Dropout, Flatten, Layer, Linear, MaxPool2D, ReLU, Sequential
+from .normalization import BatchNorm2D, Standardize
+
+
+def conv_bn_relu(in_channels: int, out_channels: int, rng: np.random.Generator) -> list[Layer]:
+    """3×3 convolution (padding 1) -> batch norm -> ReLU: (N, H, W, C_in) -> (N, H, W, C_out)."""
+    return [Conv2D(in_channels, out_channels, 3, padding=1, seed=rng),
+            BatchNorm2D(out_channels), ReLU()]
+
+
+def reference_network(seed: Seed = 0, *, widths: Sequence[int] = (32, 64, 128),
+                      hidden: int = 256, dropout: float = 0.5, num_classes: int = 10,
+                      mean: Sequence[float] = (0.0, 0.0, 0.0),
+                      std: Sequence[float] = (1.0, 1.0, 1.0),
+                      image_size: int = 32) -> Sequential:
+    """The book's CIFAR-10 network, with weights drawn from `seed` (int or Generator).
+
+    Input: images (N, image_size, image_size, 3), any numeric dtype; output: logits
+    (N, num_classes). `mean`/`std` are the per-channel input statistics (training code
+    sets them from the training set). Each entry of `widths` adds one stage of two
+    conv-BN-ReLU blocks and a 2×2 max pool.
+    """
+    if not widths or not all(is_integer(w) and w >= 1 for w in widths):
+        raise ValueError(f"widths = {widths!r} must be a non-empty list of positive integers")
+    side = image_size // 2 ** len(widths)
+    if side < 1 or image_size % 2 ** len(widths):
+        raise ValueError(f"image_size = {image_size} must be divisible by 2^{len(widths)} "
+                         f"(one 2×2 pool per stage of widths = {tuple(widths)})")
+    gen = make_rng(seed)
+    layers: list[Layer] = [Standardize(mean, std)]
+    channels = len(mean)
+    for width in widths:
+        layers += conv_bn_relu(channels, width, gen) + conv_bn_relu(width, width, gen)
+        layers.append(MaxPool2D(2, 2))
+        channels = width
+    # Dropout draws its masks from a stream of its own, split off the weights' stream.
+    dropout_rng = np.random.default_rng(gen.integers(2**63))
+    classifier = Linear(hidden, num_classes, seed=gen)
+    # The classifier starts at zero: every class gets the same score, so the network
+    # starts from "I don't know" (loss ln J, J classes) instead of confident random guesses
+    # whose large early gradients the first steps would spend undoing.
+    classifier.params["weight"][...] = 0
+    layers += [Flatten(), Linear(side * side * channels, hidden, seed=gen), ReLU(),
+               Dropout(dropout, seed=dropout_rng), classifier]
+    return Sequential(*layers)

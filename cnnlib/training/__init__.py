@@ -1,0 +1,29 @@
+"""Chapter 10: data, augmentation, validation, schedules, scores, checkpoints, the trainer.
+
+- `data`: CIFAR-10 loading, the book subset, the checked download (ch. 1);
+- `augment`: random crops and flips;
+- `splits`: a class-balanced validation set carved from the training images;
+- `schedules`: learning-rate schedules;
+- `metrics`: accuracy, confusion matrices, predictions in batches;
+- `checkpoint`: resumable training state;
+- `trainer`: `Trainer` and `TrainConfig`, the training loop.
+
+`cnnlib.training.Trainer` (and the other names below) is `cnnlib.training.trainer.Trainer`.
+
+Book: chapter 10.
+"""
+
+from .metrics import evaluate_model
+from .trainer import (
+    EpochTotals,
+    History,
+    TrainConfig,
+    Trainer,
+    TrainingDiverged,
+    TrainingInterrupted,
+)
+
+__all__ = [
+    "EpochTotals", "History", "TrainConfig", "Trainer", "TrainingDiverged",
+    "TrainingInterrupted", "evaluate_model",
+]

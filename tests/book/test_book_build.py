@@ -1,0 +1,123 @@
+"""The book builds strictly, every page in _toc.yml is there, and nothing loads from the web.
+
+Uses the session fixture `built_book` (tests/conftest.py): one `jupyter-book build -W -n
+--keep-going` into _build/test with short training. Deselect with -m "not book".
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO_ROOT, BookBuild, require_build, toc_pages
+
+pytestmark = pytest.mark.book
+
+REMOTE = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
+# A script or stylesheet URL written inside an inline <script> (loaded later by code).
+REMOTE_ASSET_IN_SCRIPT = re.compile(r"(https?:)?//[^\s\"'<>]+\.(m?js|css)\b", re.IGNORECASE)
+MATHJAX_LOCAL = "_static/mathjax/tex-mml-chtml.js"
+
+
+
+class ResourceCollector(HTMLParser):
+    """Records every URL a browser would fetch on its own: scripts, stylesheets and
+    other <link>s, images, frames, media. Plain <a href> links are not fetched."""
+
+    FETCHING = {
+        "script": ("src",), "img": ("src", "srcset"), "iframe": ("src",),
+        "source": ("src", "srcset"), "video": ("src", "poster"), "audio": ("src",),
+        "embed": ("src",), "object": ("data",), "input": ("src",), "track": ("src",),
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[tuple[str, str]] = []  # (tag, url)
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self._in_script = tag == "script"
+        if tag == "link":
+            rel = (attrs.get("rel") or "").lower()
+            # Hints like dns-prefetch/preconnect/canonical fetch nothing that renders.
+            if any(r in rel for r in ("stylesheet", "preload", "modulepreload", "icon",
+                                      "manifest")):
+                self.urls.append((f"link rel={rel}", attrs.get("href") or ""))
+            return
+        for attr in self.FETCHING.get(tag, ()):
+            value = attrs.get(attr)
+            if value:
+                for url in value.split(",") if attr == "srcset" else [value]:
+                    self.urls.append((tag, url.strip().split(" ")[0]))
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.urls += [("inline script", m.group(0))
+                          for m in REMOTE_ASSET_IN_SCRIPT.finditer(data)]
+
+
+def built_pages(html_dir: Path) -> list[Path]:
+    return sorted(p for p in html_dir.rglob("*.html")
+                  if not {"_static", "_sources", "_images"} & set(p.relative_to(html_dir).parts))
+
+
+def test_book_builds_with_warnings_as_errors(built_book: BookBuild):
+    assert built_book.returncode == 0, (
+        f"jupyter-book build -W -n --keep-going exited {built_book.returncode}; "
+        f"last lines of its log:\n{built_book.log_tail()}"
+    )
+    assert "build succeeded" in built_book.log, built_book.log_tail()
+
+
+def test_every_toc_page_is_built(built_book: BookBuild):
+    html_dir = require_build(built_book)
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
+    pages = toc_pages(toc)
+    missing = [p for p in ["index", *pages] if not (html_dir / f"{p}.html").is_file()]
+    assert not missing, f"pages in _toc.yml with no HTML in {html_dir}: {missing}"
+
+
+def test_no_page_fetches_anything_from_the_web(built_book: BookBuild):
+    html_dir = require_build(built_book)
+    pages = built_pages(html_dir)
+    assert pages, f"no HTML pages under {html_dir}"
+    offenders = []
+    for page in pages:
+        collector = ResourceCollector()
+        collector.feed(page.read_text(encoding="utf-8"))
+        offenders += [f"{page.relative_to(html_dir)}: <{tag}> {url}"
+                      for tag, url in collector.urls if REMOTE.match(url)]
+    assert not offenders, "pages that load resources from the web:\n" + "\n".join(offenders)
+
+
+def test_mathjax_is_served_from_the_book_itself(built_book: BookBuild):
+    html_dir = require_build(built_book)
+    assert (html_dir / MATHJAX_LOCAL).is_file(), f"{MATHJAX_LOCAL} is missing from {html_dir}"
+    assert (html_dir / "_static/mathjax/output/chtml/fonts/woff-v2").is_dir(), "MathJax fonts"
+    # Every page with math must load the local MathJax (the landing page has a formula).
+    without = []
+    for page in built_pages(html_dir):
+        text = page.read_text(encoding="utf-8")
+        if 'class="math' in text and MATHJAX_LOCAL not in text:
+            without.append(str(page.relative_to(html_dir)))
+    assert not without, f"pages with math that do not load {MATHJAX_LOCAL}: {without}"
+    intro = (html_dir / "intro.html").read_text(encoding="utf-8")
+    assert 'class="math' in intro and MATHJAX_LOCAL in intro, "intro.html should show math"
+
+
+def test_widget_scripts_are_served_from_the_book_itself(built_book: BookBuild):
+    html_dir = require_build(built_book)
+    for page in built_pages(html_dir):
+        text = page.read_text(encoding="utf-8")
+        if "application/vnd.jupyter.widget-state+json" in text:
+            for script in ("_static/widgets/require.js", "_static/widgets/embed-amd.js"):
+                assert script in text, f"{page.relative_to(html_dir)} has widgets but no {script}"
+                assert (html_dir / script).is_file(), f"{script} missing from the build"
