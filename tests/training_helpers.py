@@ -61,7 +61,7 @@ def tiny_trainer(epochs=3, seed=0, lr=0.05, **kw) -> Trainer:
 def weights(trainer: Trainer) -> dict[str, np.ndarray]:
     out = {k: v.copy() for k, v in trainer.model.params.items()}
     for i, layer in enumerate(trainer.model.layers):
-        out.update({f"{i}.{k}": v.copy() for k, v in getattr(layer, "buffers", {}).items()})
+        out.update({f"{i}.{k}": v.copy() for k, v in layer.buffers.items()})
     return out
 
 

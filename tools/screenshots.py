@@ -27,7 +27,7 @@ from browser_helpers import (  # noqa: E402  (after the path set-up above)
 )
 from PIL import Image  # noqa: E402  (matplotlib depends on Pillow)
 
-from cnnlib.book.conv_explorer_html import explorer_page  # noqa: E402
+from cnnlib.book.conv_explorer_html import conv_explorer_page  # noqa: E402
 
 MAX_BYTES = 300_000
 # The explorer's state in the picture: a 7×7 input, padding 1, stride 2, 3×3 filters, K = 2,
@@ -61,7 +61,7 @@ def explorer(driver, book: Path, out: Path) -> Path:
         roots = driver.find_elements("css selector", ".cnnx")
     if not roots:
         page = Path(tempfile.mkdtemp()) / "explorer.html"
-        page.write_text(explorer_page(), encoding="utf-8")
+        page.write_text(conv_explorer_page(), encoding="utf-8")
         load(driver, file_url(page))
         roots = driver.find_elements("css selector", ".cnnx")
     root = roots[0]

@@ -6,8 +6,8 @@ module writes the same explorer as HTML + inline JavaScript + inline CSS that wo
 browser, offline, with no kernel:
 
     from IPython.display import HTML
-    from cnnlib.book.conv_explorer_html import explorer_html
-    HTML(explorer_html())          # in a notebook cell (tag it `remove-input` for the book)
+    from cnnlib.book.conv_explorer_html import conv_explorer_html
+    HTML(conv_explorer_html())          # in a notebook cell (tag it `remove-input` for the book)
 
 Python computes every number and every sentence the reader sees: for each slider setting
 (W, F, S, P) the page carries `cnnlib.book.geometry.describe_conv`'s verdict, formula and
@@ -57,7 +57,7 @@ def _encode_text(text: str | None, templates: dict[str, int]) -> list[int]:
     return [index, *(int(n) for n in _NUMBER.findall(text))]
 
 
-def explorer_data() -> dict:
+def conv_explorer_data() -> dict:
     """The table the static explorer looks up, as JSON types.
 
     {"ranges": {"w": [1, 16], ...}, "templates": [str, ...], "rows": [[...], ...]}, one
@@ -90,7 +90,7 @@ def _decode_text(templates: list[str], row: list[int], at: int) -> tuple[str | N
 
 
 def lookup(data: dict, w: int, f: int, s: int, p: int) -> dict:
-    """Decode one setting from `explorer_data()`: {"ok", "positions", "formula", "error"}.
+    """Decode one setting from `conv_explorer_data()`: {"ok", "positions", "formula", "error"}.
 
     The same steps as `lookup` in cnnlib/book/static/explorer.js. Raises ValueError for a
     setting outside the sliders' ranges.
@@ -125,7 +125,7 @@ def _slider(name: str, lo: int, hi: int, value: int, label: str) -> str:
             f'<output data-cnnx-readout="{name}">{value}</output></label>')
 
 
-def explorer_html(w: int = 5, f: int = 3, s: int = 2, p: int = 1, k: int = 2, step: int = 0,
+def conv_explorer_html(w: int = 5, f: int = 3, s: int = 2, p: int = 1, k: int = 2, step: int = 0,
                   element_id: str | None = None) -> str:
     """An HTML fragment (inline <style> and <script>) with the stride/padding explorer.
 
@@ -154,7 +154,7 @@ def explorer_html(w: int = 5, f: int = 3, s: int = 2, p: int = 1, k: int = 2, st
                       for name in (*PARAMS, "k"))
     return f"""<div class="cnnx" id="{root_id}" style="{colors}" data-cnnx-step="{step}">
 <style>{_static("explorer.css")}</style>
-<script type="application/json" data-cnnx="table">{_script_json(explorer_data())}</script>
+<script type="application/json" data-cnnx="table">{_script_json(conv_explorer_data())}</script>
 <div class="cnnx-title">Stride and padding explorer</div>
 <div class="cnnx-controls">{sliders}</div>
 <div class="cnnx-formula" data-cnnx="formula"></div>
@@ -183,12 +183,12 @@ cnnlibConvExplorer(document.getElementById({json.dumps(root_id)}));
 """
 
 
-def explorer_page(title: str = "Stride and padding explorer", **kwargs) -> str:
-    """A whole standalone HTML document holding `explorer_html(**kwargs)`."""
+def conv_explorer_page(title: str = "Stride and padding explorer", **kwargs) -> str:
+    """A whole standalone HTML document holding `conv_explorer_html(**kwargs)`."""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(title)}</title></head>\n"
-            f'<body style="margin:16px">\n{explorer_html(**kwargs)}</body></html>\n')
+            f'<body style="margin:16px">\n{conv_explorer_html(**kwargs)}</body></html>\n')
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("out", type=Path, help="the HTML file to write")
     args = parser.parse_args(argv)
-    args.out.write_text(explorer_page(), encoding="utf-8")
+    args.out.write_text(conv_explorer_page(), encoding="utf-8")
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} kB); open it in a browser")
     return 0
 

@@ -7,8 +7,8 @@ picture a reader drops on it, and shows every layer's feature maps, with nothing
 the page but the browser:
 
     from IPython.display import HTML
-    from cnnlib.book.network_explorer import explorer_html
-    HTML(explorer_html(model, images, labels, class_names))
+    from cnnlib.book.network_explorer import network_explorer_html
+    HTML(network_explorer_html(model, images, labels, class_names))
 
 The page also defines `window.cnnlibPredict(pixels)`: 3,072 integers 0–255 in (row,
 column, channel) order -> the 10 class probabilities of one forward pass in evaluation
@@ -84,7 +84,7 @@ def export_network(model: Sequential) -> dict:
             spec.update(kernel_size=layer.kernel_size, stride=layer.stride)
         elif isinstance(layer, BatchNorm2D):
             spec.update(eps=float(layer.eps))
-        tensors = {**getattr(layer, "params", {}), **getattr(layer, "buffers", {})}
+        tensors = {**layer.params, **layer.buffers}
         for name, value in tensors.items():
             spec[name] = add(value, "f16" if (kind, name) in HALF_PRECISION else "f32")
         layers.append(spec)
@@ -147,7 +147,7 @@ def _script_json(value: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def explorer_data(model: Sequential, images: np.ndarray, labels: Sequence[int],
+def network_explorer_data(model: Sequential, images: np.ndarray, labels: Sequence[int],
                   class_names: Sequence[str]) -> dict:
     """Everything the page needs, as JSON types.
 
@@ -172,7 +172,7 @@ def explorer_data(model: Sequential, images: np.ndarray, labels: Sequence[int],
             "labels": labels, "cnnlib_probs": np.round(probs, 6).tolist()}
 
 
-def explorer_html(model: Sequential, images: np.ndarray, labels: Sequence[int],
+def network_explorer_html(model: Sequential, images: np.ndarray, labels: Sequence[int],
                   class_names: Sequence[str], element_id: str | None = None) -> str:
     """An HTML fragment (inline <style>, data and <script>) with the network explorer.
 
@@ -182,7 +182,7 @@ def explorer_html(model: Sequential, images: np.ndarray, labels: Sequence[int],
     if not re.fullmatch(r"[A-Za-z][\w-]*", root_id):
         raise ValueError(f"element_id = {root_id!r} must be a letter followed by letters, "
                          "digits, '_' or '-'")
-    data = explorer_data(model, images, labels, class_names)
+    data = network_explorer_data(model, images, labels, class_names)
     return f"""<div class="cnnn" id="{root_id}">
 <style>{_static("network_explorer.css")}</style>
 <script type="application/json" data-cnnn="data">{_script_json(data)}</script>
@@ -231,10 +231,10 @@ cnnlibNetworkExplorer(document.getElementById({json.dumps(root_id)}));
 """
 
 
-def explorer_page(model: Sequential, images: np.ndarray, labels: Sequence[int],
+def network_explorer_page(model: Sequential, images: np.ndarray, labels: Sequence[int],
                   class_names: Sequence[str], title: str = "Inside the trained network") -> str:
-    """A whole standalone HTML document holding `explorer_html(...)`."""
+    """A whole standalone HTML document holding `network_explorer_html(...)`."""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(title)}</title></head>\n<body style=\"margin:16px\">\n"
-            f"{explorer_html(model, images, labels, class_names)}</body></html>\n")
+            f"{network_explorer_html(model, images, labels, class_names)}</body></html>\n")

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..checks import Seed, is_integer, make_rng
 
-Layer = tuple[int, int] | tuple[int, int, int]  # (F, S) or (F, S, P)
+LayerSpec = tuple[int, int] | tuple[int, int, int]  # (F, S) or (F, S, P)
 
 
 def _unpack(i: int, layer: Sequence[int]) -> tuple[int, int, int]:
@@ -33,7 +33,7 @@ def _unpack(i: int, layer: Sequence[int]) -> tuple[int, int, int]:
     return int(f), int(s), int(p)
 
 
-def receptive_field_steps(layers: Sequence[Layer]) -> list[dict[str, int]]:
+def receptive_field_steps(layers: Sequence[LayerSpec]) -> list[dict[str, int]]:
     """After each layer: its receptive field `size`, the `jump` (input
     pixels between neighboring units) and the input index `start` where
     the field of its unit 0 begins (negative with padding).
@@ -52,7 +52,7 @@ def receptive_field_steps(layers: Sequence[Layer]) -> list[dict[str, int]]:
     return steps
 
 
-def receptive_field(layers: Sequence[Layer]) -> list[int]:
+def receptive_field(layers: Sequence[LayerSpec]) -> list[int]:
     """Receptive field size (in input pixels, along one axis) after each layer.
 
     >>> receptive_field([(3, 1), (3, 1), (2, 2)])
@@ -61,7 +61,7 @@ def receptive_field(layers: Sequence[Layer]) -> list[int]:
     return [step["size"] for step in receptive_field_steps(layers)]
 
 
-def receptive_field_window(layers: Sequence[Layer], index: int) -> tuple[int, int]:
+def receptive_field_window(layers: Sequence[LayerSpec], index: int) -> tuple[int, int]:
     """[start, stop) input indices seen by unit `index` of the last layer, along one axis.
 
     Indices may fall outside the input (into the padding) when layers pad.

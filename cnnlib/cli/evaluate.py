@@ -22,7 +22,7 @@ from .preflight import check_readable_file
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m cnnlib.evaluate",
-                                description="Test-set accuracy of a model saved by cnnlib.cli.train.")
+                                description="Test-set accuracy of a model saved by cnnlib.train.")
     p.add_argument("--model", required=True, help="model file written by python -m cnnlib.train")
     p.add_argument("--data", default=os.environ.get(ENV_VAR) or None,
                    help=f"folder holding cifar-10-batches-py/ (default: ${ENV_VAR})")

@@ -6,6 +6,7 @@ Book: chapter 2 (the first layer, Linear, is built on it); every later layer sub
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import ClassVar
 
 import numpy as np
 
@@ -19,12 +20,40 @@ class Layer:
       same keys, filled in by `backward`. Empty for layers without parameters.
     - `training`: True while training; `train()` / `eval()` switch it (dropout and
       batch norm behave differently in the two modes; the other layers ignore it).
+    - `buffers`: arrays the layer keeps that are not trained (batch norm's running
+      statistics, Standardize's mean and std); saved with the model. Empty by default.
+    - `config()`: the constructor arguments, as JSON types; a model file stores them and
+      `from_config` rebuilds the layer. Give a new layer a `config()` and it can be saved
+      and loaded (`cnnlib.save_model`, `cnnlib.load_model`).
     - `layer(x)` is `layer.forward(x)`.
     """
 
     params: dict[str, np.ndarray] = _NONE
     grads: dict[str, np.ndarray] = _NONE
+    buffers: dict[str, np.ndarray] = _NONE
     training: bool = True
+    # Every layer class by name, so a model file can name its layers' types.
+    registry: ClassVar[dict[str, type[Layer]]] = {}
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            Layer.registry[cls.__name__] = cls
+
+    def config(self) -> dict:
+        """The constructor arguments that rebuild this layer (weights aside), e.g.
+        {"in_features": 5, "out_features": 2}. A layer whose class takes no arguments
+        needs none: {}. One that takes arguments must say which, by overriding this."""
+        if type(self).__init__ is object.__init__:
+            return {}
+        raise NotImplementedError(
+            f"{type(self).__name__} takes constructor arguments but has no config(): give it "
+            "a config() method that returns them (a dict of JSON types), and it can be saved")
+
+    @classmethod
+    def from_config(cls, config: dict) -> Layer:
+        """A new layer (fresh weights) from `config()`'s arguments."""
+        return cls(**config)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must define forward(x)")

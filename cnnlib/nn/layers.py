@@ -77,6 +77,10 @@ class Conv2D(Layer):
         self.grads["weight"], self.grads["bias"] = engine.conv2d_weight_grads(dout, self._cache)
         self._cache = self._cache[:4]
 
+    def config(self) -> dict:
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding}
+
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}")
@@ -91,6 +95,9 @@ class _Pool2D(Layer):
     def __init__(self, kernel_size: int = 2, stride: int = 2):
         self.kernel_size = positive_int("kernel_size", kernel_size)
         self.stride = positive_int("stride", stride)
+
+    def config(self) -> dict:
+        return {"kernel_size": self.kernel_size, "stride": self.stride}
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}"
@@ -226,6 +233,9 @@ class Linear(Layer):
         self.grads["weight"] = self._x.T @ dout
         self.grads["bias"] = dout.sum(axis=0)
 
+    def config(self) -> dict:
+        return {"in_features": self.in_features, "out_features": self.out_features}
+
     def extra_repr(self) -> str:
         return f"{self.in_features}, {self.out_features}"
 
@@ -256,6 +266,9 @@ class Dropout(Layer):
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         return dout if self._mask is None else dout * self._mask
+
+    def config(self) -> dict:
+        return {"p": self.p}
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -67,6 +67,15 @@ class Standardize(Layer):
     def backward(self, dout: np.ndarray) -> np.ndarray:
         return dout * self._inv_std
 
+    def config(self) -> dict:
+        return {"num_channels": self.num_channels}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Standardize:
+        """Mean 0 and std 1 per channel: a model file brings the real ones as buffers."""
+        c = config["num_channels"]
+        return cls(np.zeros(c), np.ones(c))
+
     def extra_repr(self) -> str:
         return f"{self.num_channels}"
 
@@ -180,6 +189,9 @@ class BatchNorm(Layer):
         # k·dy − a·x + b: per-channel vectors a and b, one pass over the values.
         a = k * dgamma * inv_std / m
         return channel_affine([(dout, k), (x, -a)], a * mean - k * dbeta / m)
+
+    def config(self) -> dict:
+        return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum}
 
     def extra_repr(self) -> str:
         return f"{self.num_features}"

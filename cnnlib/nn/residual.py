@@ -152,6 +152,10 @@ class ResidualBlock(Layer):
             return dx + self.shortcut.backward(self.shortcut_bn.backward(d))
         return dx + d
 
+    def config(self) -> dict:
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                "stride": self.stride}
+
     def extra_repr(self) -> str:
         return f"{self.in_channels}, {self.out_channels}, stride={self.stride}"
 

@@ -27,60 +27,37 @@ from pathlib import Path
 
 import numpy as np
 
-from . import layers, normalization, residual
+from . import normalization, residual  # noqa: F401  (their layers register by name)
+from .layer import Layer
 from .layers import Sequential
-from .normalization import Standardize
 
 FORMAT = "cnnlib-model-1"
 
-# Every layer type a model file may name, and the constructor arguments its JSON holds.
-_CONSTRUCTOR_ARGS: dict[str, tuple[str, ...]] = {
-    "Standardize": ("num_channels",),
-    "Conv2D": ("in_channels", "out_channels", "kernel_size", "stride", "padding"),
-    "MaxPool2D": ("kernel_size", "stride"),
-    "AvgPool2D": ("kernel_size", "stride"),
-    "GlobalAvgPool2D": (),
-    "BatchNorm2D": ("num_features", "eps", "momentum"),
-    "BatchNorm1D": ("num_features", "eps", "momentum"),
-    "Dropout": ("p",),
-    "ReLU": (),
-    "Tanh": (),
-    "Sigmoid": (),
-    "Flatten": (),
-    "Linear": ("in_features", "out_features"),
-    "ResidualBlock": ("in_channels", "out_channels", "stride"),
-}
-_MODULES = (layers, normalization, residual)
-LAYER_TYPES: dict[str, tuple[type, tuple[str, ...]]] = {
-    name: (next(getattr(m, name) for m in _MODULES if hasattr(m, name)), args)
-    for name, args in _CONSTRUCTOR_ARGS.items()
-}
-
-
-def layer_config(layer: object) -> dict:
-    """The JSON-able description of a layer: {"type": name, **constructor arguments}."""
+def layer_config(layer: Layer) -> dict:
+    """The JSON-able description of a layer: {"type": name, **layer.config()}."""
     name = type(layer).__name__
-    if name not in LAYER_TYPES:
-        raise ValueError(f"cannot save a layer of type {name}: known types are "
-                         f"{sorted(LAYER_TYPES)}")
-    return {"type": name, **{key: getattr(layer, key) for key in LAYER_TYPES[name][1]}}
+    try:
+        config = layer.config()
+    except NotImplementedError as err:
+        raise ValueError(f"cannot save a layer of type {name}: {err}") from err
+    if Layer.registry.get(name) is not type(layer):
+        raise ValueError(f"cannot save a layer of type {name}: another layer class has the "
+                         "same name, so a model file could not tell them apart")
+    return {"type": name, **config}
 
 
-def layer_from_config(config: dict) -> object:
+def layer_from_config(config: dict) -> Layer:
     """Rebuild a layer (with fresh weights) from `layer_config`'s description."""
-    if not isinstance(config, dict) or config.get("type") not in LAYER_TYPES:
+    if not isinstance(config, dict) or config.get("type") not in Layer.registry:
         raise ValueError(f"layer description {config!r} names no known layer type "
-                         f"({sorted(LAYER_TYPES)})")
-    cls, keys = LAYER_TYPES[config["type"]]
-    missing = set(keys) - set(config)
-    extra = set(config) - set(keys) - {"type"}
-    if missing or extra:
-        raise ValueError(f"layer description {config!r}: expected the keys {list(keys)}, "
-                         f"missing {sorted(missing)}, unexpected {sorted(extra)}")
-    if cls is Standardize:  # mean and std arrive as buffers
-        c = config["num_channels"]
-        return Standardize(np.zeros(c), np.ones(c))
-    return cls(**{key: config[key] for key in keys})
+                         f"({sorted(Layer.registry)})")
+    cls = Layer.registry[config["type"]]
+    arguments = {key: value for key, value in config.items() if key != "type"}
+    try:
+        return cls.from_config(arguments)
+    except (TypeError, KeyError) as err:  # a missing or unexpected argument
+        raise ValueError(f"layer description {config!r} does not fit {cls.__name__}: "
+                         f"{type(err).__name__}: {err}") from err
 
 
 def model_arrays(model: Sequential, metadata: dict | None = None) -> dict[str, np.ndarray]:
@@ -92,7 +69,7 @@ def model_arrays(model: Sequential, metadata: dict | None = None) -> dict[str, n
     }
     for i, layer in enumerate(model.layers):
         for kind in ("param", "buffer"):
-            for name, value in getattr(layer, kind + "s", {}).items():
+            for name, value in getattr(layer, kind + "s").items():
                 arrays[f"{kind}/{i}.{name}"] = np.asarray(value)
     return arrays
 
@@ -180,7 +157,7 @@ def model_from_arrays(arrays: dict[str, np.ndarray], path: Path) -> tuple[Sequen
     expected = set()
     for i, layer in enumerate(layers):
         for kind in ("param", "buffer"):
-            store = getattr(layer, kind + "s", {})
+            store = getattr(layer, kind + "s")
             for name, current in store.items():
                 key = f"{kind}/{i}.{name}"
                 expected.add(key)

@@ -39,7 +39,7 @@ from browser_helpers import (
 )
 from conftest import REPO_ROOT, toc_pages
 
-from cnnlib.book.conv_explorer_html import explorer_html, explorer_page
+from cnnlib.book.conv_explorer_html import conv_explorer_html, conv_explorer_page
 from cnnlib.book.geometry import EXPLORER_RANGES, conv_geometry, describe_conv
 from cnnlib.core.shapes import conv_output_size
 
@@ -298,7 +298,7 @@ def test_missing_next_link_is_reported(browser, tmp_path):
 def explorer(browser, tmp_path):
     """The standalone explorer page loaded in the browser; returns its root element."""
     page = tmp_path / "explorer.html"
-    page.write_text(explorer_page(), encoding="utf-8")
+    page.write_text(conv_explorer_page(), encoding="utf-8")
     drain_logs(browser)
     load(browser, file_url(page))
     return browser.find_element("css selector", ".cnnx")
@@ -448,8 +448,8 @@ def test_explorer_play_button_steps_through_positions(browser, explorer):
 
 def test_two_explorers_on_one_page_are_independent(browser, tmp_path):
     page = tmp_path / "two.html"
-    page.write_text("<!DOCTYPE html><meta charset='utf-8'><body>" + explorer_html()
-                    + explorer_html(w=8, f=2, s=2, p=0, k=1) + "</body>", encoding="utf-8")
+    page.write_text("<!DOCTYPE html><meta charset='utf-8'><body>" + conv_explorer_html()
+                    + conv_explorer_html(w=8, f=2, s=2, p=0, k=1) + "</body>", encoding="utf-8")
     drain_logs(browser)
     load(browser, file_url(page))
     first, second = browser.find_elements("css selector", ".cnnx")

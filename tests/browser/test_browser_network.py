@@ -40,9 +40,9 @@ from conftest import REPO_ROOT
 from networks import small_network
 
 from cnnlib.book.network_explorer import (
-    explorer_page,
     gallery_indices,
     layer_outputs,
+    network_explorer_page,
     probabilities,
     rounded_model,
 )
@@ -94,7 +94,7 @@ def standalone(driver, small, test_set, tmp_path_factory):
     x, y, names = test_set
     picks = gallery_indices(y, per_class=5)
     page = tmp_path_factory.mktemp("explorer") / "network.html"
-    page.write_text(explorer_page(small, x[picks], y[picks], names), encoding="utf-8")
+    page.write_text(network_explorer_page(small, x[picks], y[picks], names), encoding="utf-8")
     drain_logs(driver)
     load(driver, file_url(page))
     return page

@@ -7,6 +7,7 @@ and (where it is installed) with PyTorch, which floors the same way.
 
 import numpy as np
 import pytest
+from optional import require_torch
 
 from cnnlib import AvgPool2D, Conv2D, MaxPool2D, conv_output_size
 from cnnlib.core import functional as F
@@ -71,11 +72,9 @@ def test_pooling_with_a_skipped_gap_left_over(layer_type):
     assert err < 1e-7, f"relative error {err:.2e}"
 
 
-torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
-
-
 @pytest.mark.parametrize(("h", "f", "s", "p"), [(32, 3, 2, 1), (8, 3, 2, 1), (32, 1, 2, 0)])
 def test_conv2d_on_a_floored_size_matches_torch(h, f, s, p):
+    torch = require_torch()
     rng = np.random.default_rng(6)
     layer = Conv2D(3, 4, f, stride=s, padding=p, seed=0)
     layer.params["bias"] = rng.standard_normal(4).astype(np.float32)
@@ -101,6 +100,7 @@ def test_conv2d_on_a_floored_size_matches_torch(h, f, s, p):
 
 @pytest.mark.parametrize(("ours", "theirs"), [(MaxPool2D, "max_pool2d"), (AvgPool2D, "avg_pool2d")])
 def test_pooling_with_a_skipped_gap_matches_torch(ours, theirs):
+    torch = require_torch()
     rng = np.random.default_rng(7)
     x = rng.standard_normal((2, 7, 7, 3)).astype(np.float32)
     layer = ours(2, 4)

@@ -15,9 +15,9 @@ import pytest
 from cnnlib.book.conv_explorer_html import (
     _decode_text,
     _encode_text,
-    explorer_data,
-    explorer_html,
-    explorer_page,
+    conv_explorer_data,
+    conv_explorer_html,
+    conv_explorer_page,
     lookup,
     main,
 )
@@ -33,7 +33,7 @@ ALL_SETTINGS = [(w, f, s, p)
 
 @pytest.fixture(scope="module")
 def data() -> dict:
-    return explorer_data()
+    return conv_explorer_data()
 
 
 class Inputs(HTMLParser):
@@ -120,11 +120,11 @@ def test_lookup_rejects_settings_outside_the_sliders(data, w, f, s, p):
 
 
 def test_fragment_embeds_the_table(data):
-    assert json.loads(parse(explorer_html()).table_json) == data
+    assert json.loads(parse(conv_explorer_html()).table_json) == data
 
 
 def test_fragment_sliders_span_the_explorer_ranges():
-    inputs = parse(explorer_html()).inputs
+    inputs = parse(conv_explorer_html()).inputs
     for name, (lo, hi) in EXPLORER_RANGES.items():
         assert (inputs[name]["type"], inputs[name]["min"], inputs[name]["max"]) == \
             ("range", str(lo), str(hi)), name
@@ -132,20 +132,20 @@ def test_fragment_sliders_span_the_explorer_ranges():
 
 
 def test_fragment_starts_at_the_given_values():
-    inputs = parse(explorer_html(w=9, f=5, s=2, p=0, k=4, step=3)).inputs
+    inputs = parse(conv_explorer_html(w=9, f=5, s=2, p=0, k=4, step=3)).inputs
     assert {n: inputs[n]["value"] for n in "wfspk"} == \
         {"w": "9", "f": "5", "s": "2", "p": "0", "k": "4"}
-    assert 'data-cnnx-step="3"' in explorer_html(step=3)
+    assert 'data-cnnx-step="3"' in conv_explorer_html(step=3)
 
 
 def test_fragment_defaults_to_the_worked_example():
-    inputs = parse(explorer_html()).inputs
+    inputs = parse(conv_explorer_html()).inputs
     assert {n: inputs[n]["value"] for n in "wfspk"} == \
         {"w": "5", "f": "3", "s": "2", "p": "1", "k": "2"}
 
 
 def test_fragment_loads_nothing_from_anywhere():
-    fragment = explorer_html()
+    fragment = conv_explorer_html()
     parsed = parse(fragment)
     assert parsed.links == [], "the explorer must not load files: it is inlined"
     urls = set(re.findall(r"https?://[^\s\"'<>)]+", fragment))
@@ -153,16 +153,16 @@ def test_fragment_loads_nothing_from_anywhere():
 
 
 def test_fragment_is_small():
-    assert len(explorer_html().encode()) < 120_000
+    assert len(conv_explorer_html().encode()) < 120_000
 
 
 def test_each_fragment_gets_its_own_root_id():
-    first, second = parse(explorer_html()).roots, parse(explorer_html()).roots
+    first, second = parse(conv_explorer_html()).roots, parse(conv_explorer_html()).roots
     assert len(first) == len(second) == 1 and first != second
 
 
 def test_element_id_names_the_root():
-    fragment = explorer_html(element_id="ch3-explorer")
+    fragment = conv_explorer_html(element_id="ch3-explorer")
     assert parse(fragment).roots == ["ch3-explorer"]
     assert 'document.getElementById("ch3-explorer")' in fragment
 
@@ -170,7 +170,7 @@ def test_element_id_names_the_root():
 @pytest.mark.parametrize("bad", ['x" onload="alert(1)', "1abc", "", "a b"])
 def test_element_id_must_be_a_plain_name(bad):
     with pytest.raises(ValueError, match="element_id"):
-        explorer_html(element_id=bad or "-")
+        conv_explorer_html(element_id=bad or "-")
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -186,15 +186,15 @@ def test_element_id_must_be_a_plain_name(bad):
 ])
 def test_fragment_rejects_values_outside_the_sliders(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message).replace(r"\ ", " ")):
-        explorer_html(**kwargs)
+        conv_explorer_html(**kwargs)
 
 
 def test_invalid_starting_setting_is_allowed():
-    assert 'value="4"' in explorer_html(w=7, f=2, s=4, p=0)  # the page explains it
+    assert 'value="4"' in conv_explorer_html(w=7, f=2, s=4, p=0)  # the page explains it
 
 
 def test_page_is_a_whole_document():
-    page = explorer_page(title="T <1>")
+    page = conv_explorer_page(title="T <1>")
     assert page.startswith("<!DOCTYPE html>") and "<title>T &lt;1&gt;</title>" in page
     assert page.rstrip().endswith("</html>") and 'class="cnnx"' in page
 

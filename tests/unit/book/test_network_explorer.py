@@ -15,11 +15,11 @@ import pytest
 from networks import small_network
 
 from cnnlib.book.network_explorer import (
-    explorer_data,
-    explorer_html,
     export_network,
     gallery_indices,
     layer_outputs,
+    network_explorer_data,
+    network_explorer_html,
     probabilities,
     rounded_model,
 )
@@ -140,7 +140,7 @@ def test_gallery_takes_the_first_images_of_every_class():
 def test_explorer_data_carries_images_labels_and_cnnlib_probabilities(images):
     model = small_network()
     labels = np.arange(20) % 10
-    data = explorer_data(model, images, labels, CLASSES)
+    data = network_explorer_data(model, images, labels, CLASSES)
     raw = np.frombuffer(base64.b64decode(data["images"]), np.uint8).reshape(images.shape)
     np.testing.assert_array_equal(raw, images)
     assert data["labels"] == labels.tolist() and data["classes"] == CLASSES
@@ -153,19 +153,19 @@ def test_explorer_data_carries_images_labels_and_cnnlib_probabilities(images):
 ])
 def test_explorer_data_refuses_bad_images(images, bad, match):
     with pytest.raises(ValueError, match=match):
-        explorer_data(small_network(), bad(images), np.zeros(20), CLASSES)
+        network_explorer_data(small_network(), bad(images), np.zeros(20), CLASSES)
 
 
 def test_explorer_data_refuses_mismatched_labels_and_classes(images):
     with pytest.raises(ValueError, match="20 images but 3 labels"):
-        explorer_data(small_network(), images, [0, 1, 2], CLASSES)
+        network_explorer_data(small_network(), images, [0, 1, 2], CLASSES)
     with pytest.raises(ValueError, match="10 classes but 3 class names"):
-        explorer_data(small_network(), images, np.zeros(20), CLASSES[:3])
+        network_explorer_data(small_network(), images, np.zeros(20), CLASSES[:3])
 
 
 def test_explorer_html_is_self_contained_and_script_safe(images):
     names = ["</script><b>x</b>"] + CLASSES[1:]  # must not end the data's <script> early
-    page = explorer_html(small_network(), images, np.arange(20) % 10, names,
+    page = network_explorer_html(small_network(), images, np.arange(20) % 10, names,
                          element_id="net-1")
     assert 'id="net-1"' in page
     data_block = re.search(r'<script type="application/json" data-cnnn="data">(.*?)</script>',
@@ -174,7 +174,7 @@ def test_explorer_html_is_self_contained_and_script_safe(images):
     assert "function cnnlibForward" in page and "window.cnnlibPredict" in page
     assert not re.search(r"""(src|href)=["']?https?:""", page)
     with pytest.raises(ValueError, match="element_id"):
-        explorer_html(small_network(), images, np.arange(20) % 10, CLASSES, element_id="1 x")
+        network_explorer_html(small_network(), images, np.arange(20) % 10, CLASSES, element_id="1 x")
 
 
 def test_the_javascript_has_a_forward_function_for_every_exported_layer_type():
