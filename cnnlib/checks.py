@@ -41,6 +41,33 @@ def positive_number(name: str, value: object) -> float:
     return float(value)
 
 
+def non_negative_number(name: str, value: object) -> float:
+    """value as a float if it is a finite real number ≥ 0; else ValueError."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_) \
+            or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} = {value!r} must be a non-negative number")
+    return float(value)
+
+
+def positive_ints(name: str, values: object) -> tuple[int, ...]:
+    """values as a tuple of ints if it is a non-empty sequence of integers ≥ 1; else ValueError."""
+    try:
+        items = tuple(values)  # type: ignore[arg-type]
+    except TypeError:
+        items = ()
+    if isinstance(values, str | bytes) or not items \
+            or not all(is_integer(v) and v >= 1 for v in items):
+        raise ValueError(f"{name} = {values!r} must be a non-empty sequence of positive integers")
+    return tuple(int(v) for v in items)
+
+
+def boolean(name: str, value: object) -> bool:
+    """value as a bool if it is True or False (NumPy's too); else ValueError."""
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} = {value!r} must be True or False")
+    return bool(value)
+
+
 def fraction(name: str, value: object, *, include_one: bool = False) -> float:
     """value as a float if it lies in [0, 1) (or [0, 1] with include_one); else ValueError."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_) \
@@ -69,6 +96,21 @@ def check_last_axis(x: np.ndarray, size: int, what: str) -> None:
     if x.shape[-1] != size:
         raise ValueError(f"{what} expects {size} input channels/features in the last axis, "
                          f"got shape {x.shape}")
+
+
+def matching_labels(images: object, labels: object, what: str = "") -> np.ndarray:
+    """labels as an array if there is one per image and at least one; else ValueError.
+
+    what: names the pair in the message (e.g. "x_val/y_val"); the trainer and
+    evaluate_model share this check, so both say the same thing.
+    """
+    labels = np.asarray(labels)
+    n_images = len(images)  # type: ignore[arg-type]
+    if labels.ndim != 1 or n_images != len(labels) or len(labels) == 0:
+        pair = f" ({what})" if what else ""
+        raise ValueError(f"need as many labels as images{pair}, at least one, labels 1-D: got "
+                         f"{n_images} images and labels of shape {labels.shape}")
+    return labels
 
 
 def float_dtype(x: np.ndarray) -> np.dtype:

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
-from ..checks import is_integer
-from ..core.shapes import _check_int, conv_output_size, drops_real_pixels, leftover_pixels
+from ..checks import is_integer, positive_int
+from ..core.shapes import conv_output_size, drops_real_pixels, leftover_pixels
 
 # Slider ranges (inclusive) shared by the ipywidgets explorer and the static explorer.
 EXPLORER_RANGES: dict[str, tuple[int, int]] = {
@@ -147,7 +147,7 @@ def conv_geometry(w: int, f: int, s: int, p: int, k: int = 1) -> ConvGeometry:
     fit (and one naming K when K is not a positive integer).
     """
     out = conv_output_size(w, f, s, p)  # the rule and its messages live there
-    k = _check_int("number of filters K", k, 1)
+    k = positive_int("number of filters K", k)
     w, f, s, p = int(w), int(f), int(s), int(p)
     return ConvGeometry(
         w=w, f=f, s=s, p=p, k=k, padded_size=w + 2 * p, output_size=out,

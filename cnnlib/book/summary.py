@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..checks import is_integer
+from ..checks import positive_ints
 from ..nn.layers import Layer, Sequential
 
 
@@ -63,10 +63,11 @@ def _model_dtype(layers: Sequence[Layer]) -> np.dtype:
 
 def _check_input_shape(input_shape: object) -> tuple[int, ...]:
     shape = tuple(input_shape) if isinstance(input_shape, Iterable) else (input_shape,)
-    if not shape or not all(is_integer(d) and d >= 1 for d in shape):
-        raise ValueError(f"input_shape = {input_shape!r} must be a non-empty tuple of positive "
-                         "integers without the batch axis, e.g. (32, 32, 3)")
-    return tuple(int(d) for d in shape)
+    try:
+        return positive_ints("input_shape", shape)
+    except ValueError as err:
+        # The rule a reader most often breaks: the batch axis is left out.
+        raise ValueError(f"{err}, without the batch axis, e.g. (32, 32, 3)") from None
 
 
 def summary(model: object, input_shape: Sequence[int]) -> list[LayerRow]:

@@ -29,7 +29,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Polygon
 
-from ..checks import is_integer, positive_int
+from ..checks import is_integer, positive_int, positive_ints
 from ..core.shapes import pool_output_size
 from ..nn.layers import AvgPool2D, Conv2D, Flatten, Layer, Linear, MaxPool2D, Sequential
 from .summary import summary
@@ -129,12 +129,12 @@ def _axis_labels(ax: Axes, h: float, w: float, d: float, names: tuple[str, str, 
 
 def _shape3(name: str, shape: object) -> tuple[int, int, int]:
     try:
-        dims = tuple(shape)  # type: ignore[arg-type]
-    except TypeError:
+        dims = positive_ints(name, shape)
+    except ValueError:
         dims = ()
-    if len(dims) != 3 or not all(is_integer(v) and v >= 1 for v in dims):
+    if len(dims) != 3:
         raise ValueError(f"{name} = {shape!r} must be three positive integers (H, W, D)")
-    return tuple(int(v) for v in dims)  # type: ignore[return-value]
+    return dims  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------- one volume

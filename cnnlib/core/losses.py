@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import fraction
+
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     """log(softmax(z)) row by row, computed stably: (N, J) -> (N, J).
@@ -49,8 +51,7 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray,
     With label_smoothing ε the target puts 1-ε on the true class and ε/J everywhere.
     """
     labels = _check_labels(logits, labels)
-    if not 0.0 <= label_smoothing < 1.0:
-        raise ValueError(f"label_smoothing = {label_smoothing} must lie in [0, 1)")
+    label_smoothing = fraction("label_smoothing", label_smoothing)
     if not np.all(np.isfinite(logits)):
         raise ValueError("logits contain NaN or infinity: the network has diverged")
     n, k = logits.shape

@@ -17,17 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from ..checks import is_integer
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    """Return `value` as an int, or raise ValueError naming it and the rule."""
-    if not is_integer(value):
-        raise ValueError(f"{name} = {value!r} must be an integer")
-    if value < minimum:
-        rule = "positive" if minimum == 1 else f">= {minimum}"
-        raise ValueError(f"{name} = {value} must be {rule}")
-    return int(value)
+from ..checks import non_negative_int, positive_int
 
 
 def _pixels(n: int, what: str) -> str:
@@ -83,10 +73,10 @@ def conv_output_size(w: int, f: int, s: int = 1, p: int = 0) -> int:
     (W - F + 2P) and the floored grid of windows would ignore real input pixels (see
     `drops_real_pixels`); a remainder that holds only padding is fine.
     """
-    w = _check_int("input size W", w, 1)
-    f = _check_int("filter size F", f, 1)
-    s = _check_int("stride S", s, 1)
-    p = _check_int("padding P", p, 0)
+    w = positive_int("input size W", w)
+    f = positive_int("filter size F", f)
+    s = positive_int("stride S", s)
+    p = non_negative_int("padding P", p)
     span = w - f + 2 * p
     if span < 0:
         raise ValueError(
@@ -115,9 +105,9 @@ def pool_output_size(w: int, f: int, s: int) -> int:
     (with no padding, every leftover pixel is real; only a stride larger than the window
     may leave up to S - F of them, as it does between windows).
     """
-    w = _check_int("input size W", w, 1)
-    f = _check_int("pool size F", f, 1)
-    s = _check_int("stride S", s, 1)
+    w = positive_int("input size W", w)
+    f = positive_int("pool size F", f)
+    s = positive_int("stride S", s)
     span = w - f
     if span < 0:
         raise ValueError(f"pool size F = {f} is larger than the input W = {w}: the rule is F <= W")

@@ -24,7 +24,14 @@ from .conv import (
     winograd_setting,
 )
 from .reductions import channel_affine, channel_dot, channel_sum
-from .workers import CHUNK_BYTES, batch_chunks, blas_thread_counts, for_each_chunk, worker_count
+from .workers import (
+    CHUNK_BYTES,
+    batch_chunks,
+    blas_single_threaded,
+    blas_thread_counts,
+    for_each_chunk,
+    worker_count,
+)
 
 __all__ = [
     "conv", "reductions", "winograd", "workers",
@@ -32,5 +39,6 @@ __all__ = [
     "conv2d_weight_grads", "set_winograd", "uses_winograd", "winograd_on",
     "winograd_requested", "winograd_setting",
     "channel_affine", "channel_dot", "channel_sum",
-    "CHUNK_BYTES", "batch_chunks", "blas_thread_counts", "for_each_chunk", "worker_count",
+    "CHUNK_BYTES", "batch_chunks", "blas_single_threaded", "blas_thread_counts",
+    "for_each_chunk", "worker_count",
 ]

@@ -47,7 +47,7 @@ def for_each_chunk(fn: Callable[[slice], object], chunks: list[slice]) -> list:
     wakes its idle threads, which then spin and take a core from the next layer.
     """
     workers = worker_count()
-    _blas_single_threaded(workers > 1)
+    blas_single_threaded(workers > 1)
     if workers < 2 or len(chunks) < 2 or getattr(_worker_flag, "set", False):
         return [fn(chunk) for chunk in chunks]  # nested calls run inside their worker
     # np.errstate is per thread: run each chunk under the caller's floating-point error
@@ -91,7 +91,9 @@ def _blas_libraries() -> list:
         return _state["blas"]
 
 
-def _blas_single_threaded(one: bool) -> None:
+def blas_single_threaded(one: bool) -> None:
+    """One BLAS thread (while cnnlib's workers use the cores) or BLAS's own count."""
+    _blas_libraries()
     with _lock:
         if _state["one_thread"] != one:
             for lib, n in zip(_state["blas"], _state["blas_threads"], strict=True):

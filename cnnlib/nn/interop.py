@@ -26,6 +26,7 @@ Book: chapter 12, "Exact conversion to PyTorch".
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -120,8 +121,7 @@ def _tensor(array: np.ndarray) -> Any:
 
 def _conv_to_torch(layer: L.Conv2D, bias: bool = True) -> Any:
     nn = _torch().nn
-    conv = nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
-                     layer.padding, bias=bias)
+    conv = nn.Conv2d(**layer.config(), bias=bias)
     w = layer.params["weight"]
     conv.weight = nn.Parameter(_tensor(w.transpose(0, 3, 1, 2)))  # (K,F,F,C) -> (K,C,F,F)
     if bias:
@@ -129,62 +129,70 @@ def _conv_to_torch(layer: L.Conv2D, bias: bool = True) -> Any:
     return conv
 
 
+def _linear_to_torch(layer: L.Linear) -> Any:
+    nn = _torch().nn
+    linear = nn.Linear(**layer.config())
+    linear.weight = nn.Parameter(_tensor(layer.params["weight"].T))  # (in,out) -> (out,in)
+    linear.bias = nn.Parameter(_tensor(layer.params["bias"]))
+    return linear
+
+
 def _batchnorm_to_torch(layer: BatchNorm1D | BatchNorm2D) -> Any:
     torch = _torch()
     cls = torch.nn.BatchNorm2d if isinstance(layer, BatchNorm2D) else torch.nn.BatchNorm1d
-    bn = cls(layer.num_features, eps=layer.eps, momentum=layer.momentum)
+    bn = cls(**layer.config())  # num_features, eps, momentum: the same meaning in both
     bn.weight = torch.nn.Parameter(_tensor(layer.params["weight"]))
     bn.bias = torch.nn.Parameter(_tensor(layer.params["bias"]))
     bn.running_mean.copy_(_tensor(layer.buffers["running_mean"]))
     bn.running_var.copy_(_tensor(layer.buffers["running_var"]))
-    bn.train(layer.training)
-    return bn
+    return bn.train(layer.training)
+
+
+def _block_to_torch(layer: ResidualBlock) -> Any:
+    nn = _torch().nn
+    block = torch_modules()["BasicBlock"](**layer.config())
+    block.conv1 = _conv_to_torch(layer.conv1, bias=False)
+    block.bn1 = _batchnorm_to_torch(layer.bn1)
+    block.conv2 = _conv_to_torch(layer.conv2, bias=False)
+    block.bn2 = _batchnorm_to_torch(layer.bn2)
+    if layer.projection:
+        block.shortcut = nn.Sequential(_conv_to_torch(layer.shortcut, bias=False),
+                                       _batchnorm_to_torch(layer.shortcut_bn))
+    return block.train(layer.training)
+
+
+@functools.cache
+def _converters() -> dict[type, Callable[[Any], Any]]:
+    """cnnlib layer type -> a function making its PyTorch twin. The twins are built from
+    each layer's config() (the same arguments, under PyTorch's names) and its arrays."""
+    nn, mods = _torch().nn, torch_modules()
+
+    def plain(cls: type) -> Callable[[Any], Any]:
+        # Layers whose config() is exactly the PyTorch constructor's keywords.
+        return lambda layer: cls(**layer.config()).train(layer.training)
+
+    return {
+        L.Sequential: lambda layer: nn.Sequential(*map(_layer_to_torch, layer.layers)),
+        L.Conv2D: _conv_to_torch, L.Linear: _linear_to_torch,
+        BatchNorm1D: _batchnorm_to_torch, BatchNorm2D: _batchnorm_to_torch,
+        ResidualBlock: _block_to_torch,
+        Standardize: lambda layer: mods["StandardizeNCHW"](layer.buffers["mean"],
+                                                           layer.buffers["std"]),
+        L.MaxPool2D: plain(nn.MaxPool2d), L.AvgPool2D: plain(nn.AvgPool2d),
+        L.Dropout: plain(nn.Dropout), L.ReLU: plain(nn.ReLU), L.Tanh: plain(nn.Tanh),
+        L.Sigmoid: plain(nn.Sigmoid), L.Flatten: plain(mods["FlattenChannelsLast"]),
+        L.GlobalAvgPool2D: plain(mods["GlobalAvgPool"]),
+    }
 
 
 def _layer_to_torch(layer: object) -> Any:
-    nn = _torch().nn
-    mods = torch_modules()
-    if isinstance(layer, L.Sequential):
-        return nn.Sequential(*[_layer_to_torch(inner) for inner in layer.layers])
-    if isinstance(layer, L.Conv2D):
-        return _conv_to_torch(layer)
-    if isinstance(layer, L.Linear):
-        linear = nn.Linear(layer.in_features, layer.out_features)
-        linear.weight = nn.Parameter(_tensor(layer.params["weight"].T))  # (in,out) -> (out,in)
-        linear.bias = nn.Parameter(_tensor(layer.params["bias"]))
-        return linear
-    if isinstance(layer, BatchNorm1D | BatchNorm2D):
-        return _batchnorm_to_torch(layer)
-    if isinstance(layer, L.MaxPool2D | L.AvgPool2D):
-        cls = nn.MaxPool2d if isinstance(layer, L.MaxPool2D) else nn.AvgPool2d
-        return cls(layer.kernel_size, layer.stride)
-    if isinstance(layer, L.Dropout):
-        drop = nn.Dropout(layer.p)
-        drop.train(layer.training)
-        return drop
-    if isinstance(layer, ResidualBlock):
-        block = mods["BasicBlock"](layer.in_channels, layer.out_channels, layer.stride)
-        block.conv1 = _conv_to_torch(layer.conv1, bias=False)
-        block.bn1 = _batchnorm_to_torch(layer.bn1)
-        block.conv2 = _conv_to_torch(layer.conv2, bias=False)
-        block.bn2 = _batchnorm_to_torch(layer.bn2)
-        if layer.projection:
-            block.shortcut = nn.Sequential(_conv_to_torch(layer.shortcut, bias=False),
-                                           _batchnorm_to_torch(layer.shortcut_bn))
-        return block.train(layer.training)
-    if isinstance(layer, Standardize):
-        return mods["StandardizeNCHW"](layer.buffers["mean"], layer.buffers["std"])
-    simple = {L.ReLU: nn.ReLU, L.Tanh: nn.Tanh, L.Sigmoid: nn.Sigmoid,
-              L.Flatten: mods["FlattenChannelsLast"], L.GlobalAvgPool2D: mods["GlobalAvgPool"]}
-    if type(layer) in simple:
-        return simple[type(layer)]()
-    raise ValueError(f"to_torch cannot convert a layer of type {type(layer).__name__} "
-                     f"({layer!r}); it converts {sorted(c.__name__ for c in _CNNLIB_TYPES)}")
-
-
-_CNNLIB_TYPES = (L.Sequential, L.Conv2D, L.Linear, BatchNorm1D, BatchNorm2D, L.MaxPool2D,
-                 L.AvgPool2D, L.Dropout, ResidualBlock, Standardize, L.ReLU, L.Tanh, L.Sigmoid,
-                 L.Flatten, L.GlobalAvgPool2D)
+    converters = _converters()
+    convert = converters.get(type(layer))
+    if convert is None:
+        raise ValueError(f"to_torch cannot convert a layer of type {type(layer).__name__} "
+                         f"({layer!r}); it converts "
+                         f"{sorted(cls.__name__ for cls in converters)}")
+    return convert(layer)
 
 
 def to_torch(model: object) -> Any:

@@ -24,7 +24,10 @@ class Layer:
       statistics, Standardize's mean and std); saved with the model. Empty by default.
     - `config()`: the constructor arguments, as JSON types; a model file stores them and
       `from_config` rebuilds the layer. Give a new layer a `config()` and it can be saved
-      and loaded (`cnnlib.save_model`, `cnnlib.load_model`).
+      and loaded (`cnnlib.save_model`, `cnnlib.load_model`), and its repr shows them.
+    - `random_state()` / `set_random_state(state)`: the state of the layer's own random
+      stream (dropout's masks), so a checkpoint resumes it exactly; None for the layers
+      that draw nothing.
     - `layer(x)` is `layer.forward(x)`.
     """
 
@@ -80,9 +83,26 @@ class Layer:
     def eval(self) -> Layer:
         return self.train(False)
 
+    def random_state(self) -> dict | None:
+        """The state of this layer's random stream, as JSON types; None if it has none."""
+        return None
+
+    def set_random_state(self, state: dict) -> None:
+        """Put back a state that random_state() returned."""
+        raise ValueError(f"{type(self).__name__} draws no random numbers: it has no random "
+                         "state to set")
+
     def extra_repr(self) -> str:
-        """The arguments shown inside the layer's repr, e.g. "3, 8, kernel_size=3"."""
-        return ""
+        """The arguments shown inside the layer's repr, e.g. "3, 8, kernel_size=3".
+
+        By default config()'s arguments as keywords ("p=0.5"); nothing for a layer
+        without a config(). Layers override it to show the main arguments positionally.
+        """
+        try:
+            config = self.config()
+        except NotImplementedError:
+            return ""
+        return ", ".join(f"{name}={value!r}" for name, value in config.items())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"

@@ -267,11 +267,14 @@ class Dropout(Layer):
     def backward(self, dout: np.ndarray) -> np.ndarray:
         return dout if self._mask is None else dout * self._mask
 
+    def random_state(self) -> dict:
+        return self.rng.bit_generator.state
+
+    def set_random_state(self, state: dict) -> None:
+        self.rng.bit_generator.state = state
+
     def config(self) -> dict:
         return {"p": self.p}
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
 
 
 # --------------------------------------------------------------------------- containers

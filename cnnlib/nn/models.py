@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..checks import Seed, is_integer, make_rng
+from ..checks import Seed, make_rng, positive_ints
 from .layers import Conv2D, Dropout, Flatten, Layer, Linear, MaxPool2D, ReLU, Sequential
 from .normalization import BatchNorm2D, Standardize
 
@@ -40,8 +40,7 @@ def reference_network(seed: Seed = 0, *, widths: Sequence[int] = (32, 64, 128),
     sets them from the training set). Each entry of `widths` adds one stage of two
     conv-BN-ReLU blocks and a 2×2 max pool.
     """
-    if not widths or not all(is_integer(w) and w >= 1 for w in widths):
-        raise ValueError(f"widths = {widths!r} must be a non-empty list of positive integers")
+    widths = positive_ints("widths", widths)
     side = image_size // 2 ** len(widths)
     if side < 1 or image_size % 2 ** len(widths):
         raise ValueError(f"image_size = {image_size} must be divisible by 2^{len(widths)} "

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from ..checks import boolean, fraction, non_negative_number, positive_number
+
 
 def _parameter_holders(model: object) -> list[object]:
     """A layer, a Sequential, or a list of them -> the objects whose params we update."""
@@ -36,14 +38,12 @@ class SGD:
     def __init__(self, model: object, lr: float = 0.01, momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0,
                  no_decay: Callable[[str, np.ndarray], bool] | None = None):
-        if not lr > 0:
-            raise ValueError(f"lr = {lr} must be positive")
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum = {momentum} must lie in [0, 1)")
+        lr = positive_number("lr", lr)
+        momentum = fraction("momentum", momentum)
+        nesterov = boolean("nesterov", nesterov)
         if nesterov and momentum == 0:
             raise ValueError("nesterov = True needs momentum > 0")
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay = {weight_decay} must be >= 0")
+        weight_decay = non_negative_number("weight_decay", weight_decay)
         self.holders = _parameter_holders(model)
         self.lr, self.momentum, self.nesterov = lr, momentum, nesterov
         self.weight_decay = weight_decay

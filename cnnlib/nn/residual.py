@@ -21,7 +21,7 @@ from collections.abc import Iterator, MutableMapping, Sequence
 
 import numpy as np
 
-from ..checks import Seed, is_integer, make_rng, positive_int
+from ..checks import Seed, make_rng, positive_int, positive_ints
 from .layers import Conv2D, GlobalAvgPool2D, Layer, Linear, MaxPool2D, ReLU, Sequential
 from .normalization import BatchNorm2D, Standardize
 
@@ -40,7 +40,7 @@ class _NamedArrays(MutableMapping):
         if key not in self._block._keys(self._attr):
             raise KeyError(key)
         part, name = key.split(".", 1)
-        return getattr(self._block, part).__dict__[self._attr], name
+        return getattr(getattr(self._block, part), self._attr), name
 
     def __getitem__(self, key: str) -> np.ndarray:
         store, name = self._locate(key)
@@ -113,7 +113,7 @@ class ResidualBlock(Layer):
     def _keys(self, attr: str) -> list[str]:
         keys = []
         for part in self._parts():
-            for name in getattr(self, part).__dict__.get(attr, {}):
+            for name in getattr(getattr(self, part), attr):
                 # Convolution biases stay zero and untrained (batch norm follows).
                 if not (part in ("conv1", "conv2", "shortcut") and name == "bias"):
                     keys.append(f"{part}.{name}")
@@ -172,8 +172,7 @@ def residual_network(seed: Seed = 0, *, widths: Sequence[int] = (32, 64, 128),
     """
     # Max pooling between stages, not stride-2 blocks (which work too: 32 -> 16), keeps this
     # network as close as possible to the reference network that chapter 12 compares it with.
-    if not widths or not all(is_integer(w) and w >= 1 for w in widths):
-        raise ValueError(f"widths = {widths!r} must be a non-empty list of positive integers")
+    widths = positive_ints("widths", widths)
     gen = make_rng(seed)
     layers: list[Layer] = [Standardize(mean, std),
                            Conv2D(len(mean), widths[0], 3, padding=1, seed=gen),

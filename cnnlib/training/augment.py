@@ -3,8 +3,9 @@
 A network that sees each training image shifted by a few pixels and mirrored at random
 learns that a cat is a cat wherever it stands and whichever way it faces, and cannot
 simply memorise 5,000 exact pixel patterns. Both transforms keep the label.
-All functions take images (N, H, W, C) of any dtype and a NumPy Generator, and return
-new arrays of the same shape and dtype; no Python loop runs over the images.
+All functions take images (N, H, W, C) of any dtype, their options, and a keyword
+`seed` (an int, a NumPy Generator that is drawn from, or None), as the layers do; they
+return new arrays of the same shape and dtype; no Python loop runs over the images.
 Book: chapter 10 ("Data augmentation").
 """
 
@@ -12,25 +13,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import Seed, make_rng, non_negative_int
+from ..checks import Seed, check_nhwc, fraction, make_rng, non_negative_int
 
 
-def _check_images(images: np.ndarray) -> None:
-    if not isinstance(images, np.ndarray) or images.ndim != 4:
-        raise ValueError(f"images must be a 4-D array (N, H, W, C), got shape {np.shape(images)}")
-
-
-def random_crop(images: np.ndarray, padding: int, rng: Seed = None) -> np.ndarray:
+def random_crop(images: np.ndarray, padding: int = 4, *, seed: Seed = None) -> np.ndarray:
     """Pad every image with `padding` zero pixels on each side, then cut a random H×W window.
 
     images: (N, H, W, C) -> (N, H, W, C). Each image gets its own shift (dy, dx), drawn
     uniformly from {−padding, …, +padding}²; pixels shifted in from outside are zero.
     """
-    _check_images(images)
+    check_nhwc(images, "images")
     padding = non_negative_int("padding", padding)
+    gen = make_rng(seed)
     if padding == 0:
         return images.copy()
-    gen = make_rng(rng)
     n, h, w, c = images.shape
     p = int(padding)
     padded = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=images.dtype)
@@ -44,25 +40,26 @@ def random_crop(images: np.ndarray, padding: int, rng: Seed = None) -> np.ndarra
     return padded[np.arange(n)[:, None, None], rows, cols]
 
 
-def random_flip(images: np.ndarray, rng: Seed = None, p: float = 0.5) -> np.ndarray:
+def random_flip(images: np.ndarray, p: float = 0.5, *, seed: Seed = None) -> np.ndarray:
     """Mirror each image left-right with probability p: (N, H, W, C) -> (N, H, W, C)."""
-    _check_images(images)
-    if not 0 <= p <= 1:
-        raise ValueError(f"p = {p!r} must be a probability in [0, 1]")
-    gen = make_rng(rng)
+    check_nhwc(images, "images")
+    p = fraction("p (the flip probability)", p, include_one=True)
+    gen = make_rng(seed)
     flip = gen.random(len(images)) < p
     out = images.copy()
     out[flip] = images[flip, :, ::-1]
     return out
 
 
-def augment(images: np.ndarray, rng: Seed = None, padding: int = 4,
-            flip: bool = True) -> np.ndarray:
+def augment(images: np.ndarray, padding: int = 4, flip: bool = True, *,
+            seed: Seed = None) -> np.ndarray:
     """The book's training augmentation: random crop with `padding`, then a random flip.
 
     images: (N, H, W, C) -> (N, H, W, C), same dtype. Draws from `rng` in a fixed order
     (crop offsets, then flips), so a seeded Generator reproduces the batch exactly.
     """
-    gen = make_rng(rng)
-    out = random_crop(images, padding, gen)
-    return random_flip(out, gen) if flip else out
+    if not isinstance(flip, bool | np.bool_):
+        raise ValueError(f"flip = {flip!r} must be True or False")
+    gen = make_rng(seed)
+    out = random_crop(images, padding, seed=gen)
+    return random_flip(out, seed=gen) if flip else out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import matching_labels
 from ..core.losses import log_softmax
 from ..nn.layers import Sequential
 
@@ -47,10 +48,7 @@ def evaluate_model(model: Sequential, images: np.ndarray, labels: np.ndarray,
 
     flip: score with the average of each image's and its mirror image's logits.
     """
-    labels = np.asarray(labels)
-    if len(images) != len(labels) or len(labels) == 0:
-        raise ValueError(f"need as many labels as images, at least one: got {len(images)} "
-                         f"images and {len(labels)} labels")
+    labels = matching_labels(images, labels)
     logits = predict_logits(model, images, batch_size, flip)
     predictions = logits.argmax(axis=1)
     return {"loss": cross_entropy(logits, labels),

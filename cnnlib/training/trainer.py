@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checks import fraction, non_negative_int, positive_int, positive_number
+from ..checks import fraction, matching_labels, non_negative_int, positive_int, positive_number
 from ..core.losses import softmax_cross_entropy
 from ..nn.layers import Sequential
 from ..nn.optim import SGD
@@ -191,16 +191,12 @@ class Trainer:
                  y_val: np.ndarray | None = None, x_test: np.ndarray | None = None,
                  y_test: np.ndarray | None = None):
         self.config = config if config is not None else TrainConfig()
-        y_train = np.asarray(y_train)
-        if len(x_train) != len(y_train) or len(y_train) == 0:
-            raise ValueError(f"need as many labels as images, at least one: got {len(x_train)} "
-                             f"images and {len(y_train)} labels")
+        y_train = matching_labels(x_train, y_train, "x_train/y_train")
         for name, images, labels in (("val", x_val, y_val), ("test", x_test, y_test)):
             if (images is None) != (labels is None):
                 raise ValueError(f"pass both x_{name} and y_{name}, or neither")
-            if images is not None and len(images) != len(labels):
-                raise ValueError(f"need as many labels as images: x_{name} has "
-                                 f"{len(images)}, y_{name} {len(labels)}")
+            if images is not None:
+                matching_labels(images, labels, f"x_{name}/y_{name}")
         self.model, self.x_train, self.y_train = model, x_train, y_train
         self.x_val, self.y_val = x_val, y_val
         self.x_test, self.y_test = x_test, y_test
@@ -231,7 +227,7 @@ class Trainer:
         """One SGD step on a batch: returns (mean cross-entropy, number correct)."""
         c = self.config
         lr = self.schedule(self.global_step)
-        batch = augment(images, self.aug_rng, c.crop_padding, c.flip) if (
+        batch = augment(images, c.crop_padding, c.flip, seed=self.aug_rng) if (
             c.crop_padding or c.flip) else images
         # A diverging run overflows somewhere inside the network before the loss turns
         # inf/NaN. That is caught just below and reported in one clear message, so NumPy's
@@ -276,8 +272,7 @@ class Trainer:
         with _StopOnSigint(self):
             try:
                 while self.epoch < self.config.epochs:
-                    self._run_epoch(progress, on_step)
-                    self._end_epoch(verbose)
+                    self.run_epoch(progress, verbose, on_step)
                     if checkpoint is not None:
                         self.save_checkpoint(checkpoint)
                     if self._stop_requested and self.epoch < self.config.epochs:
@@ -295,7 +290,20 @@ class Trainer:
                 raise TrainingInterrupted(msg, saved, self.epoch + 1, self.step) from None
         return self.history
 
-    def _run_epoch(self, progress: bool, on_step: Callable[[Trainer], None] | None) -> None:
+    def run_epoch(self, progress: bool = False, verbose: bool = False,
+                  on_step: Callable[[Trainer], None] | None = None) -> float:
+        """Finish the current epoch (from self.step on) and close it; returns its seconds.
+
+        Closing it appends one row to self.history (scored on the validation and test
+        images when the trainer has them) and moves to the next epoch. fit() calls this
+        once per epoch; benchmarks call it to time one epoch exactly as fit() runs it.
+        """
+        self._run_steps(progress, on_step)
+        seconds = self.totals.seconds
+        self._end_epoch(verbose)
+        return seconds
+
+    def _run_steps(self, progress: bool, on_step: Callable[[Trainer], None] | None) -> None:
         bs, order = self.config.batch_size, self._permutation(self.epoch)
         bar = None
         if progress:
@@ -354,9 +362,8 @@ class Trainer:
     # --------------------------------------------------------------- checkpoints
     def state(self) -> dict:
         """The trainer's own state as JSON-able data (model and momentum are arrays)."""
-        layer_rngs = {str(i): layer.rng.bit_generator.state
-                      for i, layer in enumerate(self.model.layers)
-                      if isinstance(getattr(layer, "rng", None), np.random.Generator)}
+        layer_rngs = {str(i): state for i, layer in enumerate(self.model.layers)
+                      if (state := layer.random_state()) is not None}
         return {"config": self.config.to_dict(), "epoch": self.epoch, "step": self.step,
                 "sums": self.totals.to_list(), "history": self.history.to_dict(),
                 "aug_rng": self.aug_rng.bit_generator.state, "layer_rngs": layer_rngs,
@@ -401,7 +408,7 @@ class Trainer:
             trainer.history = History.from_dict(state["history"])
             trainer.aug_rng.bit_generator.state = state["aug_rng"]
             for i, rng_state in state["layer_rngs"].items():
-                model.layers[int(i)].rng.bit_generator.state = rng_state
+                model.layers[int(i)].set_random_state(rng_state)
         except (KeyError, TypeError) as err:
             raise ValueError(f"{path}: the trainer state is unreadable ({err!r})") from err
         return trainer

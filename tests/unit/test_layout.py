@@ -113,3 +113,29 @@ def test_the_blocker_really_blocks():
     run = subprocess.run([sys.executable, "-c", BLOCK + "import cnnlib.book.viz"],
                          capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
     assert run.returncode != 0 and "matplotlib is blocked" in run.stderr
+
+
+def _public_functions() -> dict[str, list[tuple[str, ast.FunctionDef]]]:
+    found: dict[str, list[tuple[str, ast.FunctionDef]]] = {}
+    for module in MODULES:
+        for node in ast.parse(module.read_text()).body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith("_"):
+                found.setdefault(node.name, []).append((rel(module), node))
+    return found
+
+
+def test_no_two_public_functions_share_a_name_except_the_documented_twins():
+    # STYLE.md: CLI modules each have main/build_parser; engine/conv.py's drivers are the
+    # drop-in twins of core/functional.py's functions (same name, same parameters).
+    for name, places in _public_functions().items():
+        if len(places) < 2:
+            continue
+        modules = sorted(module for module, _ in places)
+        if name in ("main", "build_parser"):
+            assert all(m.startswith(("cli/", "book/")) for m in modules), (name, modules)
+            continue
+        assert modules == ["core/functional.py", "engine/conv.py"], (name, modules)
+        # The same positional parameters; `out` (where a chunk writes its rows) is the
+        # engine's business, and the engine may add keyword-only options (keep_tiles).
+        params = {m: [a.arg for a in node.args.args if a.arg != "out"] for m, node in places}
+        assert params["engine/conv.py"] == params["core/functional.py"], (name, params)

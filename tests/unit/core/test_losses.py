@@ -60,5 +60,5 @@ def test_bad_inputs_raise_clear_errors(logits, labels, message):
 
 
 def test_bad_label_smoothing_raises():
-    with pytest.raises(ValueError, match=r"label_smoothing = 1.0 must lie in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"label_smoothing = 1.0 must be a number in \[0, 1\)"):
         softmax_cross_entropy(np.zeros((1, 2)), np.array([0]), label_smoothing=1.0)

@@ -78,15 +78,15 @@ def test_pool_output_size_rejects_a_stride_that_would_ignore_pixels(args, messag
     ("args", "message"),
     [
         ((3, 5, 1, 0), r"filter size F = 5 is larger than the padded input W \+ 2P = 3"),
-        ((0, 1, 1, 0), r"input size W = 0 must be positive"),
-        ((5, 0, 1, 0), r"filter size F = 0 must be positive"),
-        ((5, 3, 0, 0), r"stride S = 0 must be positive"),
-        ((5, 3, -1, 0), r"stride S = -1 must be positive"),
-        ((5, 3, 1, -1), r"padding P = -1 must be >= 0"),
-        ((5.5, 3, 1, 0), r"input size W = 5.5 must be an integer"),
-        ((5, 3.0, 1, 0), r"filter size F = 3.0 must be an integer"),
-        ((5, 3, 1, True), r"padding P = True must be an integer"),
-        (("5", 3, 1, 0), r"input size W = '5' must be an integer"),
+        ((0, 1, 1, 0), r"input size W = 0 must be a positive integer"),
+        ((5, 0, 1, 0), r"filter size F = 0 must be a positive integer"),
+        ((5, 3, 0, 0), r"stride S = 0 must be a positive integer"),
+        ((5, 3, -1, 0), r"stride S = -1 must be a positive integer"),
+        ((5, 3, 1, -1), r"padding P = -1 must be a non-negative integer"),
+        ((5.5, 3, 1, 0), r"input size W = 5.5 must be a positive integer"),
+        ((5, 3.0, 1, 0), r"filter size F = 3.0 must be a positive integer"),
+        ((5, 3, 1, True), r"padding P = True must be a non-negative integer"),
+        (("5", 3, 1, 0), r"input size W = '5' must be a positive integer"),
     ],
 )
 def test_conv_output_size_rejects_bad_arguments(args, message):
@@ -98,9 +98,9 @@ def test_conv_output_size_rejects_bad_arguments(args, message):
     ("args", "message"),
     [
         ((2, 3, 1), r"pool size F = 3 is larger than the input W = 2"),
-        ((4, 2, 0), r"stride S = 0 must be positive"),
-        ((4, 0, 1), r"pool size F = 0 must be positive"),
-        ((4.0, 2, 2), r"input size W = 4.0 must be an integer"),
+        ((4, 2, 0), r"stride S = 0 must be a positive integer"),
+        ((4, 0, 1), r"pool size F = 0 must be a positive integer"),
+        ((4.0, 2, 2), r"input size W = 4.0 must be a positive integer"),
     ],
 )
 def test_pool_output_size_rejects_bad_arguments(args, message):

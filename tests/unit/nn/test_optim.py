@@ -90,10 +90,14 @@ def test_sgd_trains_a_sequential_and_updates_in_place():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"lr": 0}, r"lr = 0 must be positive"),
-        ({"lr": 0.1, "momentum": 1.0}, r"momentum = 1.0 must lie in \[0, 1\)"),
+        ({"lr": 0}, r"lr = 0 must be a positive number"),
+        ({"lr": 0.1, "momentum": 1.0}, r"momentum = 1.0 must be a number in \[0, 1\)"),
         ({"lr": 0.1, "nesterov": True}, r"nesterov = True needs momentum > 0"),
-        ({"lr": 0.1, "weight_decay": -1}, r"weight_decay = -1 must be >= 0"),
+        ({"lr": 0.1, "weight_decay": -1}, r"weight_decay = -1 must be a non-negative number"),
+        # Bools are not numbers, and strings are refused with the rule, not a TypeError.
+        ({"lr": True}, r"lr = True must be a positive number"),
+        ({"lr": "0.1"}, r"lr = '0.1' must be a positive number"),
+        ({"lr": 0.1, "momentum": 0.9, "nesterov": "yes"}, r"nesterov = 'yes' must be True or False"),
     ],
 )
 def test_bad_settings_raise(kwargs, message):

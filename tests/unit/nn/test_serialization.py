@@ -117,6 +117,19 @@ def test_a_new_layer_with_config_is_saved_and_loaded_with_no_table_to_edit(tmp_p
     assert [type(layer).__name__ for layer in back.layers] == ["Shift", "Negate"]
     assert back.layers[0].amount == 1.5
     np.testing.assert_array_equal(back.forward(np.ones((1, 2, 2, 1))), -2.5)
+    # ... and its repr shows config()'s arguments, with no extra_repr written.
+    assert repr(back.layers[0]) == "Shift(amount=1.5)" and repr(back.layers[1]) == "Negate()"
+
+
+def test_random_state_hook_round_trips_dropout_and_is_none_elsewhere():
+    drop = cnnlib.Dropout(0.5, seed=3)
+    state = drop.random_state()
+    first = drop.forward(np.ones((4, 8)))
+    drop.set_random_state(state)
+    np.testing.assert_array_equal(drop.forward(np.ones((4, 8))), first)
+    assert Tanh().random_state() is None and Linear(2, 3, seed=0).random_state() is None
+    with pytest.raises(ValueError, match="Tanh draws no random numbers"):
+        Tanh().set_random_state(state)
 
 
 def test_buffers_are_declared_by_every_layer():
