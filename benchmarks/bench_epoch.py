@@ -64,8 +64,7 @@ if which != "pytorch":
     trainer = Trainer(model, x, y, config)
     for _ in range(epochs):
         start = time.perf_counter()
-        trainer._run_epoch(progress=False, on_step=None)
-        trainer._end_epoch(verbose=False)
+        trainer.run_epoch()
         seconds.append(time.perf_counter() - start)
 else:
     import torch
@@ -89,7 +88,7 @@ else:
         order = np.random.default_rng([0, 1, epoch]).permutation(len(y))
         for i in range(steps):
             idx = order[i * config.batch_size:(i + 1) * config.batch_size]
-            batch = augment(x[idx], rng, config.crop_padding, config.flip)
+            batch = augment(x[idx], config.crop_padding, config.flip, seed=rng)
             images = torch.from_numpy(np.ascontiguousarray(
                 batch.transpose(0, 3, 1, 2), dtype=np.float32))
             for group in opt.param_groups:
@@ -111,7 +110,7 @@ import json, os, sys, time
 from collections import defaultdict
 import numpy as np
 import cnnlib
-import cnnlib.training as training
+import cnnlib.training.trainer as training  # the trainer module: the profile wraps its helpers
 from cnnlib.nn.models import reference_network
 from cnnlib.nn.normalization import channel_stats
 from cnnlib.training import TrainConfig, Trainer
@@ -144,7 +143,7 @@ training.softmax_cross_entropy = timed(training.softmax_cross_entropy, "loss")
 training.cross_entropy = timed(training.cross_entropy, "loss")
 trainer.optimizer.step = timed(trainer.optimizer.step, "optimizer step")
 start = time.perf_counter()
-trainer._run_epoch(progress=False, on_step=None)
+trainer.run_epoch()
 total = time.perf_counter() - start
 totals["other (batching, Python)"] = max(0.0, total - sum(totals.values()))
 print(json.dumps({"total": total, "parts": totals}))

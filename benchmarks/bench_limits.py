@@ -105,11 +105,11 @@ def layer_products(h: int, c: int, k: int, rng: np.random.Generator) -> dict:
         E.for_each_chunk(products, chunks)
 
     def whole_batch() -> None:
-        E.workers._blas_single_threaded(False)  # BLAS on all threads for the big products
+        E.blas_single_threaded(False)  # BLAS on all threads for the big products
         products()
 
     chunked_s, whole_s = best_seconds(chunked), best_seconds(whole_batch)
-    E.workers._blas_single_threaded(True)
+    E.blas_single_threaded(True)
     flop = 2 * m * 9 * c * k * (2 if first else 3)
     return {"layer": f"{h}×{h}×{c} → {k}", "gflop": flop / 1e9, "chunked_ms": 1e3 * chunked_s,
             "whole_ms": 1e3 * whole_s, "best_ms": 1e3 * min(chunked_s, whole_s)}
