@@ -5,27 +5,35 @@
 large square-ish product; the best of these is the peak that the convolutions'
 GFLOP/s are compared with.
 
-`coretypes`: the same products and a cnnlib training step in child processes with
-OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE set to a few values. Some machines of this kind
-set those variables for old OpenBLAS builds; this shows what they cost a current one.
-The benchmarks never change them in the parent process.
+`coretypes`: the same products and a cnnlib training step in child processes
+(children/blas_child.py) with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE set to a few values.
+Some machines of this kind set those variables for old OpenBLAS builds; this shows what
+they cost a current one. The benchmarks never change them in the parent process.
 
-Run alone: python benchmarks/bench_blas.py
+Run alone: python benchmarks/bench_blas.py [--quick]
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
+import argparse
+import statistics
 import time
-from pathlib import Path
 
 import numpy as np
-from common import BATCH, CONV_LAYERS, DTYPE, THREADS, set_threads
-
-HERE = Path(__file__).resolve().parent
+from harness import (
+    BATCH,
+    CONV_LAYERS,
+    DTYPE,
+    THREADS,
+    cell,
+    child_result,
+    current_load,
+    load_line,
+    progress,
+    set_threads,
+    table,
+    time_interleaved,
+)
 
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE settings to try ("" = unset).
 CORETYPES = [("", ""), ("Haswell", ""), ("Haswell", "524288"), ("SkylakeX", ""), ("Zen", "")]
@@ -38,7 +46,7 @@ def gemm_shapes() -> list[tuple[str, int, int, int]]:
 
 
 def gflops(m: int, k: int, n: int, repeats: int = 7, clock=time.perf_counter) -> float:
-    """GFLOP/s of a (M, K) @ (K, N) float32 product, median of repeats.
+    """GFLOP/s of a (M, K) @ (K, N) float32 product, median of repeats after one warm-up.
 
     With clock=time.process_time (and one BLAS thread) the time is CPU time: what the
     product costs, whatever else the machine is doing.
@@ -47,13 +55,9 @@ def gflops(m: int, k: int, n: int, repeats: int = 7, clock=time.perf_counter) ->
     a = rng.standard_normal((m, k)).astype(DTYPE)
     b = rng.standard_normal((k, n)).astype(DTYPE)
     out = np.empty((m, n), DTYPE)
-    np.matmul(a, b, out=out)
-    times = []
-    for _ in range(repeats):
-        start = clock()
-        np.matmul(a, b, out=out)
-        times.append(clock() - start)
-    return 2.0 * m * k * n / sorted(times)[len(times) // 2] / 1e9
+    times = time_interleaved({"a @ b": (None, lambda: np.matmul(a, b, out=out))}, repeats,
+                             warmup=1, clock=clock)["a @ b"]
+    return 2.0 * m * k * n / statistics.median(times) / 1e9
 
 
 def peak(repeats: int = 7) -> dict[str, float]:
@@ -68,54 +72,44 @@ def peak(repeats: int = 7) -> dict[str, float]:
         return {label: gflops(m, k, n, repeats) for label, m, k, n in gemm_shapes()}
 
 
-def child_measure() -> dict:
-    """In a child process: the BLAS kernel, matmul GFLOP/s and a cnnlib step's median ms."""
-    from bench_step import batch
-    from common import median_ms, time_interleaved
-    from contenders import cnnlib_network, cnnlib_training_step
-    from threadpoolctl import threadpool_info
-    set_threads()
-    kernel = ", ".join(str(i.get("architecture")) for i in threadpool_info()
-                       if i["user_api"] == "blas")
-    result = {"kernel": kernel, "large product GFLOP/s, 2 threads": gflops(4096, 1024, 1024)}
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(1, user_api="blas"):
-        result["large product GFLOP/s, 1 thread, CPU time"] = gflops(4096, 1024, 1024, 5,
-                                                              time.process_time)
-        result["im2col 2048×288 @ 288×32 GFLOP/s, 1 thread, CPU time"] = gflops(
-            2048, 288, 32, 25, time.process_time)
-    images, labels = batch()
-    step = cnnlib_training_step(cnnlib_network(0))
-    times = time_interleaved({"step": (None, lambda: step(images, labels))}, repeats=7)
-    result["cnnlib step ms"] = median_ms(times["step"])
-    return result
-
-
-def coretypes() -> list[dict]:
+def coretypes(settings: list[tuple[str, str]] = CORETYPES) -> list[dict]:
     """One child process per (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) setting."""
     rows = []
-    for coretype, l2 in CORETYPES:
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-        if coretype:
-            env["OPENBLAS_CORETYPE"] = coretype
-        if l2:
-            env["OPENBLAS_L2_SIZE"] = l2
-        out = subprocess.run([sys.executable, str(Path(__file__)), "--child"], env=env,
-                             capture_output=True, text=True, check=True, cwd=HERE)
-        row = json.loads(out.stdout.strip().splitlines()[-1])
-        row["OPENBLAS_CORETYPE"] = coretype or "unset"
-        row["OPENBLAS_L2_SIZE"] = l2 or "unset"
-        rows.append(row)
+    for coretype, l2 in settings:
+        progress(f"  OPENBLAS_CORETYPE={coretype or 'unset'} OPENBLAS_L2_SIZE={l2 or 'unset'}")
+        row = child_result("blas_child.py", env={"OPENBLAS_CORETYPE": coretype or None,
+                                                 "OPENBLAS_L2_SIZE": l2 or None})
+        rows.append({"OPENBLAS_CORETYPE": coretype or "unset",
+                     "OPENBLAS_L2_SIZE": l2 or "unset", **row})
     return rows
 
 
+def peak_table(peaks: dict[str, float]) -> str:
+    return table(["a @ b, float32", "GFLOP/s"], [[k, cell(v, 0)] for k, v in peaks.items()])
+
+
+def coretype_table(rows: list[dict]) -> str:
+    """Markdown: `coretypes`' rows, one column per measurement of the child."""
+    keys = [k for k in rows[0] if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")]
+    return table(["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", *keys],
+                 [[r["OPENBLAS_CORETYPE"], r["OPENBLAS_L2_SIZE"],
+                   *(r[k] if k == "kernel" else cell(r[k]) for k in keys)] for r in rows])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="2 repeats, and only the unset OPENBLAS_CORETYPE")
+    args = parser.parse_args()
+    set_threads()
+    start = current_load()
+    peaks = peak(repeats=2 if args.quick else 7)
+    cores = coretypes(CORETYPES[:1] if args.quick else CORETYPES)
+    print("\n\n".join([
+        f"# Matrix products, float32, {THREADS} threads", load_line(start), peak_table(peaks),
+        "Each OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in a child process (1-thread columns: "
+        "CPU time; the others: wall clock, 2 threads):", coretype_table(cores)]))
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--child"]:
-        print(json.dumps(child_measure()))
-    else:
-        set_threads()
-        for label, g in peak().items():
-            print(f"  {label:32} {g:7.1f} GFLOP/s")
-        for row in coretypes():
-            print(row)
+    main()

@@ -9,34 +9,38 @@ Contenders, all on the same float32 batch of 64:
 - PyTorch: `torch.nn.functional` on the CPU, NCHW, input with requires_grad so its
   backward computes dx like the others.
 
+Also here: cnnlib and DLFS with one thread each, in CPU time, in a child process
+(`one_thread_efficiency`, children/conv_one_thread_child.py).
+
 Run alone: python benchmarks/bench_layers.py [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
-from common import (
+from contenders import conv2d_backward_loops, max_pool_backward_loops, nchw
+from dlfs_im2col import Convolution, Pooling
+from harness import (
     BATCH,
     CONV_LAYERS,
     DTYPE,
     POOL_LAYERS,
     TORCH_MISSING,
+    Timed,
+    cell,
+    child_result,
+    current_load,
+    load_line,
     median_ms,
+    optional_torch,
     progress,
+    ratio,
     set_threads,
+    table,
     time_interleaved,
-    torch,
 )
-from contenders import conv2d_backward_loops, max_pool_backward_loops
-from dlfs_im2col import Convolution, Pooling
 
 from cnnlib.core import functional as F
 from cnnlib.core.naive import conv2d_naive, pool2d_naive
@@ -49,8 +53,31 @@ def conv_flops(h: int, c: int, k: int, f: int = 3, n: int = BATCH) -> float:
     return 2.0 * n * h * h * k * f * f * c
 
 
-def nchw(a: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(a.transpose(0, 3, 1, 2))
+def torch_passes(forward, dout, leaves) -> tuple[Timed, Timed]:
+    """PyTorch's (forward, backward) contenders for `forward()`, a function of the tensors
+    `leaves` (which require grad, so backward computes dx like the others); the backward
+    contender's untimed setup runs a fresh forward pass for it to consume."""
+    state = {}
+
+    def run_forward():
+        state["y"] = forward()
+
+    def run_backward():
+        state["y"].backward(dout)
+        for leaf in leaves:
+            leaf.grad = None
+
+    return (None, run_forward), (run_forward, run_backward)
+
+
+def phase_times(fwd: dict[str, Timed], bwd: dict[str, Timed], repeats: int,
+                loop_scale: float) -> dict:
+    """{(phase, contender): [seconds]}, the loops' times scaled from their few images to BATCH."""
+    times = {}
+    for phase, contenders in (("forward", fwd), ("backward", bwd)):
+        for name, secs in time_interleaved(contenders, repeats).items():
+            times[phase, name] = [t * loop_scale for t in secs] if name == "loops*" else secs
+    return times
 
 
 def conv_layer_times(h: int, c: int, k: int, repeats: int, loop_images: int) -> dict:
@@ -60,7 +87,6 @@ def conv_layer_times(h: int, c: int, k: int, repeats: int, loop_images: int) -> 
     weight = (rng.standard_normal((k, 3, 3, c)) * np.sqrt(2 / (9 * c))).astype(DTYPE)
     bias = rng.standard_normal(k).astype(DTYPE)
     dout = rng.standard_normal((BATCH, h, h, k)).astype(DTYPE)
-    scale = BATCH / loop_images
     xs, douts = x[:loop_images], dout[:loop_images]
 
     y, cache = F.conv2d_forward(x, weight, bias, 1, 1)
@@ -77,29 +103,19 @@ def conv_layer_times(h: int, c: int, k: int, repeats: int, loop_images: int) -> 
     bwd = {"loops*": (None, lambda: conv2d_backward_loops(xs, weight, douts, 1, 1)),
            "DLFS im2col": (None, lambda: dlfs.backward(dout_nchw)),
            "cnnlib": (None, lambda: F.conv2d_backward(dout, cache))}
+    torch = optional_torch()
     if torch is not None:
         xt = torch.from_numpy(x_nchw).requires_grad_(True)
         wt = torch.from_numpy(nchw(weight)).requires_grad_(True)
         bt = torch.from_numpy(bias.copy()).requires_grad_(True)
-        dt = torch.from_numpy(dout_nchw)
-        state = {}
 
-        def torch_forward():
-            state["y"] = torch.nn.functional.conv2d(xt, wt, bt, padding=1)
+        def conv():
+            return torch.nn.functional.conv2d(xt, wt, bt, padding=1)
 
-        def torch_backward():
-            state["y"].backward(dt)
-            xt.grad = wt.grad = bt.grad = None
-
-        np.testing.assert_allclose(torch.nn.functional.conv2d(xt, wt, bt, padding=1)
-                                   .detach().numpy(), nchw(y), rtol=1e-3, atol=1e-3)
-        fwd["PyTorch"] = (None, torch_forward)
-        bwd["PyTorch"] = (torch_forward, torch_backward)
-    times = {}
-    for phase, contenders in (("forward", fwd), ("backward", bwd)):
-        for name, secs in time_interleaved(contenders, repeats).items():
-            times[phase, name] = [t * scale for t in secs] if name == "loops*" else secs
-    return times
+        np.testing.assert_allclose(conv().detach().numpy(), nchw(y), rtol=1e-3, atol=1e-3)
+        fwd["PyTorch"], bwd["PyTorch"] = torch_passes(conv, torch.from_numpy(dout_nchw),
+                                                      (xt, wt, bt))
+    return phase_times(fwd, bwd, repeats, BATCH / loop_images)
 
 
 def pool_layer_times(h: int, c: int, repeats: int, loop_images: int) -> dict:
@@ -113,32 +129,18 @@ def pool_layer_times(h: int, c: int, repeats: int, loop_images: int) -> dict:
     np.testing.assert_array_equal(dlfs.forward(x_nchw), nchw(y))
     np.testing.assert_array_equal(pool2d_naive(x, 2, 2), y)
     xs, douts = x[:loop_images], dout[:loop_images]
-    scale = BATCH / loop_images
     fwd = {"loops*": (None, lambda: pool2d_naive(xs, 2, 2)),
            "DLFS im2col": (None, lambda: dlfs.forward(x_nchw)),
            "cnnlib": (None, lambda: F.max_pool2d_forward(x, 2, 2))}
     bwd = {"loops*": (None, lambda: max_pool_backward_loops(xs, douts, 2, 2)),
            "DLFS im2col": (None, lambda: dlfs.backward(dout_nchw)),
            "cnnlib": (None, lambda: F.max_pool2d_backward(dout, cache))}
+    torch = optional_torch()
     if torch is not None:
         xt = torch.from_numpy(x_nchw).requires_grad_(True)
-        dt = torch.from_numpy(dout_nchw)
-        state = {}
-
-        def torch_forward():
-            state["y"] = torch.nn.functional.max_pool2d(xt, 2)
-
-        def torch_backward():
-            state["y"].backward(dt)
-            xt.grad = None
-
-        fwd["PyTorch"] = (None, torch_forward)
-        bwd["PyTorch"] = (torch_forward, torch_backward)
-    times = {}
-    for phase, contenders in (("forward", fwd), ("backward", bwd)):
-        for name, secs in time_interleaved(contenders, repeats).items():
-            times[phase, name] = [t * scale for t in secs] if name == "loops*" else secs
-    return times
+        fwd["PyTorch"], bwd["PyTorch"] = torch_passes(
+            lambda: torch.nn.functional.max_pool2d(xt, 2), torch.from_numpy(dout_nchw), (xt,))
+    return phase_times(fwd, bwd, repeats, BATCH / loop_images)
 
 
 def run(repeats: int = 7, loop_images: int = 1) -> list[dict]:
@@ -173,62 +175,42 @@ def one_thread_efficiency(repeats: int = 5) -> list[dict]:
 
     CPU time is the robust measure on a shared machine (see bench_step.run_one_thread).
     """
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", CNNLIB_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, str(Path(__file__)), "--one-thread-child",
-                          str(repeats)], env=env, capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).parent)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return child_result("conv_one_thread_child.py", ["--repeats", repeats], threads=1)["layers"]
 
 
-def _one_thread_child(repeats: int) -> list[dict]:
-    from bench_blas import gflops
-    peak = gflops(4096, 1024, 1024, repeats, time.process_time)
-    return [_one_thread_layer(h, c, k, repeats, peak) for h, c, k in CONV_LAYERS]
+def layer_table(rows: list[dict]) -> str:
+    """Markdown: `run`'s rows, ms of every contender and the two ratios."""
+    return table(["layer", "phase", *CONTENDERS, "cnnlib / PyTorch", "DLFS / cnnlib"],
+                 [[r["layer"], r["phase"], *(cell(r[c], 2) for c in CONTENDERS),
+                   ratio(r["cnnlib"], r["PyTorch"]), ratio(r["DLFS im2col"], r["cnnlib"], 1)]
+                  for r in rows])
 
 
-def _one_thread_layer(h: int, c: int, k: int, repeats: int, peak: float) -> dict:
-    rng = np.random.default_rng(h * 1000 + c)
-    x = rng.standard_normal((BATCH, h, h, c)).astype(DTYPE)
-    weight = (rng.standard_normal((k, 3, 3, c)) * np.sqrt(2 / (9 * c))).astype(DTYPE)
-    bias = np.zeros(k, DTYPE)
-    dout = rng.standard_normal((BATCH, h, h, k)).astype(DTYPE)
-    dlfs = Convolution(nchw(weight), bias, stride=1, pad=1)
-    x_nchw, dout_nchw = nchw(x), nchw(dout)
-
-    def ours():
-        _, cache = F.conv2d_forward(x, weight, bias, 1, 1)
-        F.conv2d_backward(dout, cache)
-
-    def theirs():
-        dlfs.forward(x_nchw)
-        dlfs.backward(dout_nchw)
-
-    times = time_interleaved({"cnnlib": (None, ours), "DLFS im2col": (None, theirs)},
-                             repeats, warmup=1, clock=time.process_time)
-    ms = {name: median_ms(t) for name, t in times.items()}
-    flops = 3 * conv_flops(h, c, k)
-    return {"layer": f"conv {h}×{h}×{c}→{k}", "cnnlib CPU ms": ms["cnnlib"],
-            "DLFS CPU ms": ms["DLFS im2col"], "cnnlib GFLOP/s": flops / ms["cnnlib"] / 1e6,
-            "peak GFLOP/s": peak, "share of peak": flops / ms["cnnlib"] / 1e6 / peak,
-            "DLFS / cnnlib": ms["DLFS im2col"] / ms["cnnlib"]}
+def one_thread_conv_table(rows: list[dict]) -> str:
+    """Markdown: `one_thread_efficiency`'s rows."""
+    return table(["layer", "cnnlib CPU ms", "DLFS CPU ms", "GFLOP/s", "of peak", "DLFS / cnnlib"],
+                 [[c["layer"], cell(c["cnnlib CPU ms"]), cell(c["DLFS CPU ms"]),
+                   cell(c["cnnlib GFLOP/s"], 0), f"{100 * c['share of peak']:.0f} %",
+                   ratio(c["DLFS CPU ms"], c["cnnlib CPU ms"], 1)] for c in rows])
 
 
-def print_rows(rows: list[dict]) -> None:
-    print(f"{'layer':24} {'phase':8} " + " ".join(f"{c:>12}" for c in CONTENDERS)
-          + f" {'cnnlib/torch':>12} {'DLFS/cnnlib':>12}")
-    for r in rows:
-        print(f"{r['layer']:24} {r['phase']:8} " + " ".join(f"{r[c]:12.2f}" for c in CONTENDERS)
-              + f" {r['cnnlib / PyTorch']:12.2f} {r['DLFS / cnnlib']:12.2f}")
-    if torch is None:
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7 (5 for "
+                        "the one-thread child)")
+    args = parser.parse_args()
+    set_threads()
+    start = current_load()
+    rows = run(repeats=3 if args.quick else 7)
+    progress("one thread, CPU time (child process)")
+    convs1 = one_thread_efficiency(repeats=2 if args.quick else 5)
+    print("\n\n".join([
+        "# Convolution and pooling layers, forward and backward (ms)",
+        f"Batch {BATCH}, float32. {load_line(start)}", layer_table(rows),
+        "Forward + backward with one thread each, CPU time:", one_thread_conv_table(convs1)]))
+    if optional_torch() is None:
         print(TORCH_MISSING)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--one-thread-child":
-        print(json.dumps(_one_thread_child(int(sys.argv[2]))))
-        sys.exit()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
-    args = parser.parse_args()
-    set_threads()
-    print_rows(run(repeats=3 if args.quick else 7))
+    main()

@@ -22,23 +22,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import platform
-import sys
-import time
+import statistics
 from pathlib import Path
 
 import numpy as np
+from harness import RESULTS, cpu_model, load_average, table, time_interleaved, turns
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import RESULTS, cpu_model, load_average  # noqa: E402
-
-import cnnlib  # noqa: E402
-from cnnlib.nn.normalization import channel_stats  # noqa: E402
-from cnnlib.training import TrainConfig, Trainer, evaluate_model  # noqa: E402
-from cnnlib.training.splits import validation_split  # noqa: E402
+import cnnlib
+from cnnlib.nn.normalization import channel_stats
+from cnnlib.training import TrainConfig, Trainer, evaluate_model
+from cnnlib.training.splits import validation_split
 
 VALIDATION_IMAGES = 500  # as the CIFAR-10 chapter holds out
 NAMES = {"reference": "reference network (VGG-style, flatten + dense 256)",
@@ -61,15 +58,17 @@ def seconds_per_step(models: dict[str, cnnlib.Sequential], x: np.ndarray, y: np.
     """
     trainers = {name: Trainer(m, x, y, TrainConfig(epochs=1)) for name, m in models.items()}
     bs = TrainConfig().batch_size
-    times: dict[str, list[float]] = {name: [] for name in models}
-    for i in range(warmup + rounds):
-        idx = np.arange(i * bs, (i + 1) * bs) % len(y)
-        for name, trainer in trainers.items():
-            t0 = time.perf_counter()
-            trainer.train_step(x[idx], y[idx])
-            if i >= warmup:
-                times[name].append(time.perf_counter() - t0)
-    return {name: float(np.median(t)) for name, t in times.items()}
+
+    def batches():  # the same endless sequence of batches for every network
+        for i in itertools.count():
+            idx = np.arange(i * bs, (i + 1) * bs) % len(y)
+            yield x[idx], y[idx]
+
+    streams = {name: batches() for name in trainers}
+    times = time_interleaved(
+        {name: (None, lambda t=trainer, s=streams[name]: t.train_step(*next(s)))
+         for name, trainer in trainers.items()}, repeats=rounds, warmup=warmup)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def compare(budget: float, subset: int | None = None, seed: int = 0,
@@ -100,20 +99,16 @@ def compare(budget: float, subset: int | None = None, seed: int = 0,
             print(f"{n}: {step_seconds[n] * 1e3:.0f} ms per step -> {epochs[n]} epochs "
                   "in the budget", flush=True)
     # The networks train in turns, one epoch each, so that load from other processes on
-    # a shared machine falls on both alike. Each trainer's schedule was built for all of
-    # its epochs; raising config.epochs by one lets fit() run just the next one.
-    for e in range(max(epochs.values())):
-        for n in names:
-            if e < epochs[n]:
-                trainers[n].config.epochs = e + 1
-                trainers[n].fit(progress=False)
-                if verbose:
-                    h = trainers[n].history
-                    print(f"{n:>9} epoch {e + 1:>2}/{epochs[n]}: train loss {h.train_loss[-1]:.3f}"
-                          f" acc {h.train_acc[-1]:.3f} ({h.seconds[-1]:.1f} s)", flush=True)
+    # a shared machine falls on both alike (each trainer's schedule covers all its epochs).
+    for e, n in turns(names, max(epochs.values())):
+        if e < epochs[n]:
+            trainers[n].run_epoch()
+            if verbose:
+                h = trainers[n].history
+                print(f"{n:>9} epoch {e + 1:>2}/{epochs[n]}: train loss {h.train_loss[-1]:.3f}"
+                      f" acc {h.train_acc[-1]:.3f} ({h.seconds[-1]:.1f} s)", flush=True)
     for name in names:
         model, trainer = models[name], trainers[name]
-        trainer.config.epochs = epochs[name]
         history = trainer.history
         scored = evaluate_model(model, x_val, y_val, flip=trainer.config.test_flip)
         train_seconds = float(sum(history.seconds))
@@ -159,23 +154,20 @@ def markdown(result: dict) -> str:
         "each, so that load from other processes fell on both alike. The training time "
         "column is what was measured.",
         "",
-        "| network | parameters | epochs | training time (s) | s / epoch "
-        "| validation accuracy | validation loss | last-epoch train accuracy |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        table(["network", "parameters", "epochs", "training time (s)", "s / epoch",
+               "validation accuracy", "validation loss", "last-epoch train accuracy"],
+              [[r["description"], f"{r['parameters']:,}", r["epochs"],
+                f"{r['train_seconds']:.0f}", f"{r['seconds_per_epoch']:.1f}",
+                f"{r['val_accuracy']:.1%}", f"{r['val_loss']:.3f}",
+                f"{r['final_train_accuracy']:.1%}"] for r in result["networks"].values()]),
     ]
-    for r in result["networks"].values():
-        lines.append(f"| {r['description']} | {r['parameters']:,} | {r['epochs']} | "
-                     f"{r['train_seconds']:.0f} | {r['seconds_per_epoch']:.1f} | "
-                     f"{r['val_accuracy']:.1%} | {r['val_loss']:.3f} | "
-                     f"{r['final_train_accuracy']:.1%} |")
     slowest = max(r["train_seconds"] for r in result["networks"].values())
     if slowest > 1.2 * result["budget_seconds"]:
         lines += ["", f"Training took up to {slowest / result['budget_seconds']:.1f}× the "
                   "budget: the machine was busier while the networks trained than while their "
                   "first steps were timed (see the load average below). Training in turns, "
                   "both met the same load: compare their measured times, not the budget."]
-    lines += ["", "## Machine", "", "|  | measured on |", "|---|---:|"]
-    lines += [f"| {k} | {v} |" for k, v in result["machine"].items()]
+    lines += ["", "## Machine", "", table(["", "measured on"], result["machine"].items())]
     lines += ["", "The machine is shared: the load average shows how busy it was. "
               "Accuracy on 500 validation images moves by about ±2 percentage points "
               "(one standard error) from chance alone.", ""]

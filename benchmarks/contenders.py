@@ -1,21 +1,42 @@
-"""The contenders that are not in cnnlib itself: loop backward passes and PyTorch twins.
+"""The workloads and the contenders that are not in cnnlib itself: loop backward passes
+and the PyTorch twin.
 
+- `training_batch`: the batch every training-step benchmark times; `nchw`, the layout
+  PyTorch and the DLFS-style layer take.
 - `conv2d_backward_loops`, `max_pool_backward_loops`: the loop backward passes of
   `cnnlib.core.naive`, so the "loops" column of the layer table has a backward time too.
 - `torch_reference_network`: the book's reference network (`cnnlib.nn.models`) in
   PyTorch, through `cnnlib.interop.to_torch`, so the two compute the same function.
-- `training_step`: forward, loss, backward and an SGD-with-momentum update, for each.
+- `cnnlib_training_step`, `torch_training_step`: forward, loss, backward and an
+  SGD-with-momentum update, for each.
+
+Importing this module does not import PyTorch (a child process that times cnnlib must not
+load it); the PyTorch functions import it when called.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from common import torch
+from harness import BATCH, DTYPE
 
 import cnnlib
 from cnnlib.core.naive import conv2d_backward_naive as conv2d_backward_loops  # noqa: F401
 from cnnlib.core.naive import max_pool2d_backward_naive as max_pool_backward_loops  # noqa: F401
 from cnnlib.nn.models import reference_network
+
+# ---------------------------------------------------------------------------- workloads
+
+
+def training_batch(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """BATCH random float32 images (N, 32, 32, 3) and their labels (N,)."""
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((BATCH, 32, 32, 3)).astype(DTYPE), rng.integers(0, 10, BATCH)
+
+
+def nchw(a: np.ndarray) -> np.ndarray:
+    """(N, H, W, C) -> (N, C, H, W), contiguous: the layout of PyTorch and of DLFS."""
+    return np.ascontiguousarray(a.transpose(0, 3, 1, 2))
+
 
 # ----------------------------------------------------------------------------- networks
 
@@ -47,6 +68,7 @@ def cnnlib_training_step(model: cnnlib.Sequential, lr: float = 0.01, momentum: f
 
 def torch_training_step(net, lr: float = 0.01, momentum: float = 0.9):
     """The same step in PyTorch, on (images (N, C, H, W) tensor, labels tensor)."""
+    import torch
     optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
 
     def step(images, labels) -> float:

@@ -15,42 +15,30 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import bench_blas  # noqa: E402
-import bench_layers  # noqa: E402
-import bench_memory  # noqa: E402
-import bench_step  # noqa: E402
-from common import (  # noqa: E402
+import bench_blas
+import bench_layers
+import bench_memory
+import bench_step
+from harness import (
     BATCH,
     RESULTS,
     THREADS,
     TORCH_MISSING,
+    cell,
     load_average,
     machine_info,
+    optional_torch,
     progress,
+    ratio,
     set_threads,
-    torch,
+    table,
 )
 
 # The layers the targets speak of: the three with 1.2 GFLOP per forward pass.
 LARGE_LAYERS = ("conv 32×32×32→32", "conv 16×16×64→64", "conv 8×8×128→128")
 TARGETS = {"step": 1.2, "peak share": 0.60, "vs DLFS": 5.0, "memory": 2.0}
-
-
-def fmt(value: float, digits: int = 1) -> str:
-    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) \
-        else f"{value:,.{digits}f}"
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def conv_summary(layer_rows: list[dict], peak_gflops: float) -> list[dict]:
@@ -76,11 +64,11 @@ def targets(step: dict, step1: dict, convs: list[dict], convs1: list[dict],
         return "yes" if all(ok(v) for v in values) else "no"
 
     rows = []
-    ratio, ratio1 = step.get("ratio", {}).get("cnnlib"), step1.get("ratio", {}).get("cnnlib")
+    two, one = step.get("ratio", {}).get("cnnlib"), step1.get("ratio", {}).get("cnnlib")
     rows.append(["training step ≤ 1.2× PyTorch (ambition 1.0×)",
-                 f"{fmt(ratio, 2)}×" if ratio else "no PyTorch",
-                 f"{fmt(ratio1, 2)}×" if ratio1 else "no PyTorch",
-                 met([r for r in (ratio, ratio1) if r], lambda r: r <= TARGETS["step"])])
+                 f"{cell(two, 2)}×" if two else "no PyTorch",
+                 f"{cell(one, 2)}×" if one else "no PyTorch",
+                 met([r for r in (two, one) if r], lambda r: r <= TARGETS["step"])])
     large = [c for c in convs if c["layer"] in LARGE_LAYERS]
     large1 = [c for c in convs1 if c["layer"] in LARGE_LAYERS]
     shares, shares1 = [c["share of peak"] for c in large], [c["share of peak"] for c in large1]
@@ -110,8 +98,8 @@ def markdown(info, layer_rows, convs, convs1, step, step1, breakdown, peaks, mem
           f"Batch {BATCH}, float32, {THREADS} threads. Times are medians of repeats after "
           "warm-up, all contenders of a table timed in turn in one process. Ratios below 1 "
           "mean cnnlib is faster.", "",
-          "## Machine", "", table(["", "measured on"], [[k, str(v)] for k, v in info.items()]), ""]
-    if torch is None:
+          "## Machine", "", table(["", "measured on"], info.items()), ""]
+    if optional_torch() is None:
         md += [f"*{TORCH_MISSING}.*", ""]
 
     md += ["## Targets", "",
@@ -124,75 +112,49 @@ def markdown(info, layer_rows, convs, convs1, step, step1, breakdown, peaks, mem
            "Forward, loss, backward and SGD (momentum 0.9) on the book's reference network "
            "(chapter 10: 3×3 convs 32-32-pool-64-64-pool-128-128-pool with batch norm, "
            "FC 256 with dropout), the same network in PyTorch with cnnlib's weights "
-           f"({step['logit check']} in evaluation mode).", ""]
-    rows = [[name, fmt(ms), fmt(step["min ms"][name]),
-             f"{step['ratio'][name]:.2f}×" if "ratio" in step else "—"]
-            for name, ms in step["median ms"].items()]
-    md += [table(["contender", "median ms", "min ms", "/ PyTorch"], rows), "",
+           f"({step['logit check']} in evaluation mode).", "",
+           bench_step.step_table(step), "",
            "*cnnlib, chunks in turn*: the same cnnlib code with its worker threads off "
            "(CNNLIB_NUM_THREADS=1), NumPy's BLAS using both cores inside each product.", "",
            "The same step with one thread each, timed in CPU time (what each library "
            "computes, nearly independent of other processes on the machine). On one core "
            "cnnlib's engine runs Winograd's F(2×2, 3×3) on the 3×3 layers with at least 32 "
-           "channels (see the appendix); with two threads it runs im2col:", ""]
-    rows = [[name, fmt(ms), f"{step1['ratio'][name]:.2f}×" if "ratio" in step1 else "—"]
-            for name, ms in step1["median ms"].items()]
-    md += [table(["contender, 1 thread", "median CPU ms", "/ PyTorch"], rows), ""]
+           "channels (see the appendix); with two threads it runs im2col:", "",
+           bench_step.one_thread_step_table(step1), ""]
 
     md += ["## Convolution and pooling layers, forward and backward (ms)", "",
            "*loops\\**: `cnnlib.core.naive` loops timed on 1 image (pools: 4) and scaled to "
            f"{BATCH}. *DLFS im2col*: the \"Deep Learning from Scratch\"-style layer "
            "(NCHW, np.pad, loops over the filter window, col2im), benchmarks/dlfs_im2col.py.",
-           ""]
-    header = ["layer", "phase"] + bench_layers.CONTENDERS + ["cnnlib / PyTorch",
-                                                           "DLFS / cnnlib"]
-    rows = [[r["layer"], r["phase"]] + [fmt(r[c], 2) for c in bench_layers.CONTENDERS]
-            + [f"{r['cnnlib / PyTorch']:.2f}×", f"{r['DLFS / cnnlib']:.1f}×"]
-            for r in layer_rows]
-    md += [table(header, rows), ""]
+           "", bench_layers.layer_table(layer_rows), ""]
 
     md += ["## Convolutions: achieved GFLOP/s against the matmul peak", "",
            f"Peak: the best float32 `a @ b` of this run, {peak_value:.0f} GFLOP/s "
            f"({peak_label}, {THREADS} threads). Forward + backward FLOPs = 3 × "
            "2·N·H·W·K·F·F·C.", ""]
-    rows = [[c["layer"], fmt(c["GFLOP"], 2), fmt(c["cnnlib"], 1), fmt(c["cnnlib GFLOP/s"], 0),
-             f"{100 * c['share of peak']:.0f} %", f"{c['DLFS / cnnlib']:.1f}×",
-             f"{c['cnnlib / PyTorch']:.2f}×"] for c in convs]
+    rows = [[c["layer"], cell(c["GFLOP"], 2), cell(c["cnnlib"], 1), cell(c["cnnlib GFLOP/s"], 0),
+             f"{100 * c['share of peak']:.0f} %", ratio(c["DLFS im2col"], c["cnnlib"], 1),
+             ratio(c["cnnlib"], c["PyTorch"])] for c in convs]
     md += [table(["layer", "GFLOP", "cnnlib ms", "GFLOP/s", "of peak", "DLFS / cnnlib",
                   "cnnlib / PyTorch"], rows), "",
            f"With one thread, in CPU time (peak: {convs1[0]['peak GFLOP/s']:.0f} GFLOP/s, "
-           "the large product on one core):", ""]
-    rows = [[c["layer"], fmt(c["cnnlib CPU ms"], 1), fmt(c["DLFS CPU ms"], 1),
-             fmt(c["cnnlib GFLOP/s"], 0), f"{100 * c['share of peak']:.0f} %",
-             f"{c['DLFS / cnnlib']:.1f}×"] for c in convs1]
-    md += [table(["layer", "cnnlib CPU ms", "DLFS CPU ms", "GFLOP/s", "of peak",
-                  "DLFS / cnnlib"], rows), "",
-           table(["a @ b, float32", "GFLOP/s"], [[k, fmt(v, 0)] for k, v in peaks.items()]), ""]
+           "the large product on one core):", "",
+           bench_layers.one_thread_conv_table(convs1), "", bench_blas.peak_table(peaks), ""]
 
     md += ["## Peak memory of a training step", "",
            "Each contender in a fresh process: peak resident memory during 3 steps minus "
-           "the resident memory before them (network, batch and libraries loaded).", ""]
-    rows = [[m["contender"], fmt(m["step MB"], 0), fmt(m["peak MB"], 0),
-             fmt(m.get("numpy peak MB (tracemalloc)"), 0)] for m in memory]
-    md += [table(["contender", "step MB", "peak RSS MB", "NumPy peak (tracemalloc) MB"], rows),
-           ""]
+           "the resident memory before them (network, batch and libraries loaded).", "",
+           bench_memory.step_memory_table(memory), ""]
 
     md += ["## Where cnnlib's training step spends its time", "",
            "Wall-clock per step, summed over the layers of each type (profile.txt has the "
-           "cProfile listing).", ""]
-    total = sum(f + b for _, f, b in breakdown)
-    rows = [[name, fmt(f), fmt(b), f"{100 * (f + b) / total:.0f} %"] for name, f, b in breakdown]
-    md += [table(["layer type", "forward ms", "backward ms", "share"], rows), ""]
+           "cProfile listing).", "", bench_step.breakdown_table(breakdown), ""]
 
     if cores:
         md += ["## OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE", "",
                "Each setting in a fresh process. The 1-thread columns are CPU time, so they "
-               "hold even on a busy machine; the others are wall-clock with 2 threads.", ""]
-        keys = [k for k in cores[0] if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")]
-        rows = [[c["OPENBLAS_CORETYPE"], c["OPENBLAS_L2_SIZE"]] + [str(c[k]) if k == "kernel"
-                                                                   else fmt(c[k], 1) for k in keys]
-                for c in cores]
-        md += [table(["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"] + keys, rows), ""]
+               "hold even on a busy machine; the others are wall-clock with 2 threads.", "",
+               bench_blas.coretype_table(cores), ""]
     return "\n".join(md) + "\n"
 
 
@@ -237,14 +199,13 @@ def main() -> None:
 
     progress("layers (forward and backward of each contender)")
     layer_rows = bench_layers.run(repeats=3 if args.quick else 7)
-    bench_layers.print_rows(layer_rows)
+    print(bench_layers.layer_table(layer_rows))
 
     progress("training step")
     step = bench_step.run(repeats=5 if args.quick else 21)
-    bench_step.print_result(step)
+    print(bench_step.step_table(step))
     step1 = bench_step.run_one_thread(repeats=3 if args.quick else 9)
-    for name, ms in step1["median ms"].items():
-        print(f"  1 thread, CPU time: {name:10} {ms:8.1f} ms")
+    print(bench_step.one_thread_step_table(step1))
     breakdown = bench_step.layer_breakdown(steps=5 if args.quick else 10)
     prof = bench_step.profile()
 

@@ -1,0 +1,101 @@
+"""Epochs of the default recipe, cnnlib or its PyTorch twin, in a process of their own.
+
+    harness.child_result("epoch_child.py", [CONTENDER, "--epochs", E, "--limit", N], ...)
+
+CONTENDER is cnnlib (`Trainer.run_epoch`, as `fit()` runs it) or pytorch (the same
+network through `contenders.torch_reference_network`, the same augmentation, learning
+rate at every step, label-smoothed loss and SGD with weight-decay groups; bench_epoch.py
+describes the recipe). E epochs of the first N images of the book's CIFAR-10 subset; with
+two or more, the first warms caches, allocators and thread pools up and is not counted.
+
+Prints {"seconds": [one per counted epoch], "peak_mb": the process's peak resident memory,
+"steps": per epoch}. Only the contender's own library is imported: in cnnlib's process
+PyTorch's memory and idle threads never exist. bench_epoch.py and bench_limits.py run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+from collections.abc import Callable
+
+import numpy as np
+from harness import send_result, time_interleaved
+
+import cnnlib
+from cnnlib.nn.models import reference_network
+from cnnlib.nn.normalization import channel_stats
+from cnnlib.training import TrainConfig, Trainer
+
+
+def cnnlib_epoch(x: np.ndarray, y: np.ndarray, config: TrainConfig) -> Callable[[], float]:
+    """A function that trains cnnlib's reference network one more epoch per call."""
+    if not hasattr(Trainer, "run_epoch"):  # a --before checkout older than 1401442
+        raise SystemExit(f"{cnnlib.__file__}: this cnnlib's Trainer has no run_epoch(); "
+                         "time a checkout from commit 1401442 on")
+    mean, std = channel_stats(x)
+    return Trainer(reference_network(0, mean=mean, std=std), x, y, config).run_epoch
+
+
+def pytorch_epoch(x: np.ndarray, y: np.ndarray, config: TrainConfig) -> Callable[[], None]:
+    """The same, for the PyTorch twin: one more epoch of the same recipe per call."""
+    import torch
+    from contenders import torch_reference_network
+
+    from cnnlib.training.augment import augment
+    from cnnlib.training.schedules import make_schedule
+
+    torch.manual_seed(0)
+    mean, std = channel_stats(x)
+    net = torch_reference_network(like=reference_network(0, mean=mean, std=std))
+    decay = [p for p in net.parameters() if p.ndim > 1]  # conv and dense weights, as cnnlib
+    no_decay = [p for p in net.parameters() if p.ndim <= 1]
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": config.weight_decay},
+                           {"params": no_decay, "weight_decay": 0.0}],
+                          lr=config.lr, momentum=config.momentum, nesterov=config.nesterov)
+    bs, steps = config.batch_size, -(-len(y) // config.batch_size)
+    schedule = make_schedule(config.schedule, config.lr, steps * config.epochs)
+    aug_rng = np.random.default_rng([config.seed, 2])  # the streams cnnlib's Trainer uses
+    labels = torch.from_numpy(y)
+    done = {"epochs": 0}
+
+    def epoch() -> None:
+        net.train()
+        e = done["epochs"]
+        order = np.random.default_rng([config.seed, 1, e]).permutation(len(y))
+        for i in range(steps):
+            idx = order[i * bs:(i + 1) * bs]
+            batch = augment(x[idx], config.crop_padding, config.flip, seed=aug_rng)
+            images = torch.from_numpy(np.ascontiguousarray(batch.transpose(0, 3, 1, 2),
+                                                           dtype=np.float32))
+            for group in opt.param_groups:
+                group["lr"] = schedule(e * steps + i)
+            opt.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.cross_entropy(net(images), labels[idx],
+                                                     label_smoothing=config.label_smoothing)
+            loss.backward()
+            opt.step()
+        done["epochs"] += 1
+
+    return epoch
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("contender", choices=("cnnlib", "pytorch"))
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--limit", type=int, default=5170, help="training images")
+    args = p.parse_args()
+    x, y, _, _ = cnnlib.load_cifar10(subset="book")
+    x, y = x[:args.limit], y[:args.limit]
+    config = TrainConfig(epochs=args.epochs)
+    epoch = (cnnlib_epoch if args.contender == "cnnlib" else pytorch_epoch)(x, y, config)
+    warmup = 1 if args.epochs > 1 else 0
+    seconds = time_interleaved({args.contender: (None, epoch)}, repeats=args.epochs - warmup,
+                               warmup=warmup)[args.contender]
+    send_result({"seconds": seconds, "steps": -(-len(y) // config.batch_size),
+                 "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+
+
+if __name__ == "__main__":
+    main()
