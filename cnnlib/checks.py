@@ -19,6 +19,11 @@ def is_integer(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
 
 
+def is_real_number(value: object) -> bool:
+    """True for Python and NumPy reals (ints included), False for bools and everything else."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
 def positive_int(name: str, value: object) -> int:
     """value as an int if it is an integer ≥ 1; else ValueError."""
     if not is_integer(value) or value < 1:
@@ -35,16 +40,14 @@ def non_negative_int(name: str, value: object) -> int:
 
 def positive_number(name: str, value: object) -> float:
     """value as a float if it is a finite real number > 0; else ValueError."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_) \
-            or not math.isfinite(value) or value <= 0:
+    if not is_real_number(value) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} = {value!r} must be a positive number")
     return float(value)
 
 
 def non_negative_number(name: str, value: object) -> float:
     """value as a float if it is a finite real number ≥ 0; else ValueError."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_) \
-            or not math.isfinite(value) or value < 0:
+    if not is_real_number(value) or not math.isfinite(value) or value < 0:
         raise ValueError(f"{name} = {value!r} must be a non-negative number")
     return float(value)
 
@@ -70,7 +73,7 @@ def boolean(name: str, value: object) -> bool:
 
 def fraction(name: str, value: object, *, include_one: bool = False) -> float:
     """value as a float if it lies in [0, 1) (or [0, 1] with include_one); else ValueError."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_) \
+    if not is_real_number(value) \
             or not (0 <= value and (value <= 1 if include_one else value < 1)):
         interval = "[0, 1]" if include_one else "[0, 1)"
         raise ValueError(f"{name} = {value!r} must be a number in {interval}")

@@ -93,10 +93,10 @@ def _blas_libraries() -> list:
 
 def blas_single_threaded(one: bool) -> None:
     """One BLAS thread (while cnnlib's workers use the cores) or BLAS's own count."""
-    _blas_libraries()
+    libraries = _blas_libraries()  # looked up on first use, so callers need no set-up
     with _lock:
         if _state["one_thread"] != one:
-            for lib, n in zip(_state["blas"], _state["blas_threads"], strict=True):
+            for lib, n in zip(libraries, _state["blas_threads"], strict=True):
                 lib.set_num_threads(1 if one else n)
             _state["one_thread"] = one
 

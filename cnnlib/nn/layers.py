@@ -99,9 +99,6 @@ class _Pool2D(Layer):
     def config(self) -> dict:
         return {"kernel_size": self.kernel_size, "stride": self.stride}
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}"
-
 
 class MaxPool2D(_Pool2D):
     """Keeps the largest value of every F×F window; the gradient flows to that value only.

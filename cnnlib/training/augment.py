@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import Seed, check_nhwc, fraction, make_rng, non_negative_int
+from ..checks import Seed, boolean, check_nhwc, fraction, make_rng, non_negative_int
 
 
 def random_crop(images: np.ndarray, padding: int = 4, *, seed: Seed = None) -> np.ndarray:
@@ -55,11 +55,10 @@ def augment(images: np.ndarray, padding: int = 4, flip: bool = True, *,
             seed: Seed = None) -> np.ndarray:
     """The book's training augmentation: random crop with `padding`, then a random flip.
 
-    images: (N, H, W, C) -> (N, H, W, C), same dtype. Draws from `rng` in a fixed order
+    images: (N, H, W, C) -> (N, H, W, C), same dtype. Draws from `seed` in a fixed order
     (crop offsets, then flips), so a seeded Generator reproduces the batch exactly.
     """
-    if not isinstance(flip, bool | np.bool_):
-        raise ValueError(f"flip = {flip!r} must be True or False")
+    flip = boolean("flip", flip)
     gen = make_rng(seed)
     out = random_crop(images, padding, seed=gen)
     return random_flip(out, seed=gen) if flip else out
