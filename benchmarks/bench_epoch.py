@@ -19,8 +19,8 @@ conv and dense weights, the one-cycle schedule.
 - cnnlib, Winograd on (with --winograd): this checkout with CNNLIB_WINOGRAD=1, so the
   3×3 layers run Winograd's F(2×2, 3×3) whatever the thread count.
 - cnnlib before (with --before DIR): the same as cnnlib, from another checkout of this
-  repository (e.g. `git worktree add /tmp/before <commit>`, from commit 1401442 on, whose
-  Trainer has a public run_epoch), for before/after numbers taken side by side in one run.
+  repository (e.g. `git worktree add /tmp/before dd5f477`, the flat tree before the
+  folders), for before/after numbers taken side by side in one run.
 
 Each contender runs in a process of its own (children/epoch_child.py; in one process,
 each library's idle threads slow the other), they take turns, round after round, and the

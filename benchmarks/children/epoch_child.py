@@ -22,19 +22,31 @@ from collections.abc import Callable
 import numpy as np
 from harness import send_result, time_interleaved
 
-import cnnlib
-from cnnlib.nn.models import reference_network
-from cnnlib.nn.normalization import channel_stats
+from cnnlib import load_cifar10, reference_network
 from cnnlib.training import TrainConfig, Trainer
+
+try:
+    from cnnlib.nn.normalization import channel_stats
+except ImportError:  # a --before checkout from before the folders (commit e550856)
+    from cnnlib.normalization import channel_stats
 
 
 def cnnlib_epoch(x: np.ndarray, y: np.ndarray, config: TrainConfig) -> Callable[[], float]:
     """A function that trains cnnlib's reference network one more epoch per call."""
-    if not hasattr(Trainer, "run_epoch"):  # a --before checkout older than 1401442
-        raise SystemExit(f"{cnnlib.__file__}: this cnnlib's Trainer has no run_epoch(); "
-                         "time a checkout from commit 1401442 on")
     mean, std = channel_stats(x)
-    return Trainer(reference_network(0, mean=mean, std=std), x, y, config).run_epoch
+    trainer = Trainer(reference_network(0, mean=mean, std=std), x, y, config)
+    if hasattr(trainer, "run_epoch"):
+        return trainer.run_epoch
+
+    def epoch() -> float:
+        # A --before checkout from before Trainer.run_epoch was public (commit 1401442):
+        # the two steps its fit() ran per epoch, which run_epoch() now bundles.
+        trainer._run_epoch(False, None)
+        seconds = trainer.totals.seconds
+        trainer._end_epoch(False)
+        return seconds
+
+    return epoch
 
 
 def pytorch_epoch(x: np.ndarray, y: np.ndarray, config: TrainConfig) -> Callable[[], None]:
@@ -86,7 +98,7 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--limit", type=int, default=5170, help="training images")
     args = p.parse_args()
-    x, y, _, _ = cnnlib.load_cifar10(subset="book")
+    x, y, _, _ = load_cifar10(subset="book")
     x, y = x[:args.limit], y[:args.limit]
     config = TrainConfig(epochs=args.epochs)
     epoch = (cnnlib_epoch if args.contender == "cnnlib" else pytorch_epoch)(x, y, config)

@@ -4,6 +4,7 @@ The only part of cnnlib that imports matplotlib or ipywidgets (the `book` extra:
 `pip install -e .[book]`); the library and the command-line tools run without them.
 
 - `palette`: one colour per role, shared by every figure, widget, animation and page;
+- `pages`: the frame of the kernel-free pages (inline CSS, data and script; ids);
 - `kernels`: classic filters (edges, blur, sharpen) (ch. 3);
 - `geometry`: where a filter lands, for the explorers (ch. 4);
 - `conv_explorer`: the stride/padding explorer as ipywidgets (ch. 4, in Jupyter);

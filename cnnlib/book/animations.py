@@ -22,23 +22,30 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
-import re
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 
 import numpy as np
 
 from ..core.functional import conv2d
 from ..nn.layers import Conv2D, MaxPool2D
-from .volumes import BIAS, FILTER, GRADIENT, INPUT, OUTPUT
+from . import pages
+from .palette import (
+    BIAS,
+    BLACK,
+    FAINT,
+    FILTER,
+    GRADIENT,
+    GRID,
+    INPUT,
+    MUTED,
+    OUTPUT,
+    PADDING,
+    TEXT,
+    WHITE,
+    light,
+)
 
-# Light versions of the palette, for cell backgrounds under black numbers.
-_LIGHT = {INPUT: "#dce6f2", FILTER: "#f9e0cf", OUTPUT: "#dcefe0", BIAS: "#e6e1f2",
-          GRADIENT: "#f6d5d6"}
-_PAD = "#eeeeee"     # zero padding
 _MINUS = "\u2212"    # a real minus sign in the drawings
 
 
@@ -80,7 +87,7 @@ def _num(v: float) -> str:
     return text.replace("-", _MINUS)
 
 
-def _text(x: float, y: float, s: str, size: float = 12, fill: str = "#222",
+def _text(x: float, y: float, s: str, size: float = 12, fill: str = TEXT,
           anchor: str = "middle", weight: str | None = None) -> str:
     bold = f' font-weight="{weight}"' if weight else ""
     return (f'<text x="{x:g}" y="{y:g}" font-size="{size:g}" fill="{fill}" '
@@ -110,7 +117,7 @@ class _Grid:
         x, y = self.at(r, c)
         return x + self.cell / 2, y + self.cell / 2
 
-    def cells(self, fill: str | Callable[[int, int], str], stroke: str = "#9aa4ae") -> str:
+    def cells(self, fill: str | Callable[[int, int], str], stroke: str = GRID) -> str:
         out = []
         for r in range(self.rows):
             for c in range(self.cols):
@@ -129,7 +136,7 @@ class _Grid:
                 if show is None or show(r, c):
                     cx, cy = self.center(r, c)
                     out.append(_text(cx, cy, _num(values[r, c]), size,
-                                     color(r, c) if color else "#222"))
+                                     color(r, c) if color else TEXT))
         return "".join(out)
 
     def box(self, r: int, c: int, h: int, w: int, color: str, sw: float = 3.0,
@@ -150,31 +157,17 @@ class _Grid:
         return self.y + self.rows * self.cell
 
 
-def _static(name: str) -> str:
-    return resources.files("cnnlib.book").joinpath("static", name).read_text(encoding="utf-8")
-
-
-def _script_json(value: object) -> str:
-    """JSON that is safe inside <script>: no "</script>", no HTML comment openers."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def animation_html(anim: Animation, element_id: str | None = None) -> str:
     """The player for `anim` as an HTML fragment: title, drawing, caption, controls."""
     if not anim.frames:
         raise ValueError(f"animation {anim.title!r} has no frames")
-    root_id = element_id or f"cnnp-{uuid.uuid4().hex[:12]}"
-    if not re.fullmatch(r"[A-Za-z][\w-]*", root_id):
-        raise ValueError(f"element_id = {root_id!r} must be a letter followed by letters, "
-                         "digits, '_' or '-'")
+    root_id = pages.element_id(element_id, "cnnp")
     payload = {"width": anim.width, "height": anim.height, "base": anim.base,
                "frames": [list(f) for f in anim.frames], "interval": anim.interval_ms,
                "label": html.escape(anim.title, quote=True)}
     first_svg, first_caption = anim.frames[0]
-    return f"""<div class="cnnp" id="{root_id}" data-cnnp-frames="{len(anim.frames)}">
-<style>{_static("player.css")}</style>
-<script type="application/json" data-cnnp="frames">{_script_json(payload)}</script>
+    frames = pages.script_json(payload)
+    body = f"""<script type="application/json" data-cnnp="frames">{frames}</script>
 <div class="cnnp-title">{html.escape(anim.title)}</div>
 <div class="cnnp-stage" data-cnnp="stage"><svg xmlns="http://www.w3.org/2000/svg"
  viewBox="0 0 {anim.width} {anim.height}" width="{anim.width}" role="img"
@@ -189,22 +182,16 @@ def animation_html(anim: Animation, element_id: str | None = None) -> str:
  aria-label="frame">
 <span class="cnnp-readout" data-cnnp="readout">frame 1 / {len(anim.frames)}</span>
 </div>
-<noscript>This animation needs JavaScript; the first frame is shown above.</noscript>
-</div>
-<script>(function () {{
-{_static("player.js")}
-cnnlibPlayer(document.getElementById({json.dumps(root_id)}));
-}})();</script>
-"""
+<noscript>This animation needs JavaScript; the first frame is shown above.</noscript>"""
+    return pages.fragment("cnnp", root_id, body, css="player.css", scripts=["player.js"],
+                          start="cnnlibPlayer",
+                          attributes=f'data-cnnp-frames="{len(anim.frames)}"')
 
 
 def animations_page(animations: Sequence[Animation], title: str = "cnnlib animations") -> str:
     """A whole standalone HTML document with every animation, one under the other."""
-    body = "\n".join(a.html(element_id=f"anim-{i}") for i, a in enumerate(animations))
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{html.escape(title)}</title></head>\n"
-            f'<body style="margin:16px">\n{body}\n</body></html>\n')
+    return pages.page(title, "\n".join(a.html(element_id=f"anim-{i}")
+                                       for i, a in enumerate(animations)))
 
 
 def _png_data_uri(image: np.ndarray) -> str:
@@ -274,7 +261,7 @@ def sliding_filter_animation(patch: np.ndarray, kernel: np.ndarray, *,
         r0, c0 = patch_origin
         base.append(_rect(left + c0 * scale, 40 + r0 * scale, x.shape[1] * scale,
                           x.shape[0] * scale, "none", INPUT, 2))
-        base.append(_text(left + thumb / 2, 40 + thumb + 14, "the photo", 11, "#555"))
+        base.append(_text(left + thumb / 2, 40 + thumb + 14, "the photo", 11, MUTED))
         left += thumb + 24
     gx = _Grid(left, 40, *x.shape, cell)
     gk = _Grid(gx.right + 44, 40 + cell, f, f, cell)
@@ -284,15 +271,15 @@ def sliding_filter_animation(patch: np.ndarray, kernel: np.ndarray, *,
         v = int(np.clip(x[r, c], 0, 255))
         return f"rgb({v},{v},{v})"
 
-    base += [gx.cells(gray), gx.numbers(x, 11, color=lambda r, c: "#000" if x[r, c] > 110
-                                        else "#fff"),
+    base += [gx.cells(gray), gx.numbers(x, 11, color=lambda r, c: BLACK if x[r, c] > 110
+                                        else WHITE),
              gx.box(0, 0, *x.shape, INPUT, 2.5),
              gx.label(f"input: {x.shape[0]}×{x.shape[1]} gray patch (0–255)", INPUT),
-             gk.cells(_LIGHT[FILTER]), gk.numbers(k, 12), gk.box(0, 0, f, f, FILTER, 2.5),
+             gk.cells(light(FILTER)), gk.numbers(k, 12), gk.box(0, 0, f, f, FILTER, 2.5),
              gk.label(f"filter w ({f}×{f})", FILTER),
-             _text((gx.right + gk.x) / 2, gk.y + f * cell / 2, "⊛", 20, "#555"),
-             _text((gk.right + gy.x) / 2, gk.y + f * cell / 2, "=", 20, "#555"),
-             gy.cells(_LIGHT[OUTPUT]), gy.box(0, 0, h2, w2, OUTPUT, 2.5),
+             _text((gx.right + gk.x) / 2, gk.y + f * cell / 2, "⊛", 20, MUTED),
+             _text((gk.right + gy.x) / 2, gk.y + f * cell / 2, "=", 20, MUTED),
+             gy.cells(light(OUTPUT)), gy.box(0, 0, h2, w2, OUTPUT, 2.5),
              gy.label(f"output y ({h2}×{w2} feature map)", OUTPUT)]
     frames, data = [], []
     for i in range(h2 * w2):
@@ -358,21 +345,21 @@ def worked_example_animation(x: np.ndarray, weight: np.ndarray, bias: np.ndarray
                   "start", "600"),
             _text(ox, 16, f"output: {h2}×{w2}×{k_out}", 13, OUTPUT, "start", "600")]
     for ch, g in enumerate(ginp):
-        base += [g.cells(lambda r, c: _PAD if is_pad[r, c] else _LIGHT[INPUT]),
-                 g.numbers(xp[:, :, ch], 10, color=lambda r, c: "#999" if is_pad[r, c]
-                           else "#222"),
+        base += [g.cells(lambda r, c: PADDING if is_pad[r, c] else light(INPUT)),
+                 g.numbers(xp[:, :, ch], 10, color=lambda r, c: FAINT if is_pad[r, c]
+                           else TEXT),
                  g.label(f"x[:, :, {ch}]  (channel {ch})", INPUT, 11, -8)]
     for k in range(k_out):
         for ch in range(c_in):
             g = gw[k][ch]
-            base += [g.cells(_LIGHT[FILTER]), g.numbers(wa[k, :, :, ch], 10),
+            base += [g.cells(light(FILTER)), g.numbers(wa[k, :, :, ch], 10),
                      g.label(f"w{k}[:, :, {ch}]", FILTER, 11, -8)]
         last = gw[k][-1]
-        base += [_rect(last.x, last.bottom + 22, f * cell, cell, _LIGHT[BIAS], BIAS, 1),
+        base += [_rect(last.x, last.bottom + 22, f * cell, cell, light(BIAS), BIAS, 1),
                  _text(last.x + f * cell / 2, last.bottom + 22 + cell / 2,
-                       f"b{k} = {_num(ba[k])}", 11, "#222")]
+                       f"b{k} = {_num(ba[k])}", 11, TEXT)]
     for k, g in enumerate(gout):
-        base += [g.cells(_LIGHT[OUTPUT]), g.label(f"o[:, :, {k}]  (map {k})", OUTPUT, 11, -8)]
+        base += [g.cells(light(OUTPUT)), g.label(f"o[:, :, {k}]  (map {k})", OUTPUT, 11, -8)]
     frames, data = [], []
     order = [(k, r, c) for k in range(k_out) for r in range(h2) for c in range(w2)]
     for i, (k, r, c) in enumerate(order):
@@ -438,18 +425,18 @@ def max_pool_animation(x: np.ndarray, kernel_size: int = 2, stride: int = 2, *,
     cell = 36
     gx = _Grid(14, 40, *xa.shape, cell)
     gy = _Grid(gx.right + 120, 40 + cell * (xa.shape[0] - h2) / 2, h2, w2, cell)
-    base = "".join([gx.cells(_LIGHT[INPUT]), gx.numbers(xa, 13),
+    base = "".join([gx.cells(light(INPUT)), gx.numbers(xa, 13),
                     gx.label(f"input ({xa.shape[0]}×{xa.shape[1]})", INPUT),
-                    gy.cells(_LIGHT[OUTPUT]),
+                    gy.cells(light(OUTPUT)),
                     gy.label(f"output ({h2}×{w2})", OUTPUT),
                     _text((gx.right + gy.x) / 2, gx.y + xa.shape[0] * cell / 2 - 10,
-                          f"max {f}×{f}, S = {s}", 11, "#555"),
+                          f"max {f}×{f}, S = {s}", 11, MUTED),
                     _text((gx.right + gy.x) / 2, gx.y + xa.shape[0] * cell / 2 + 8, "⟶", 18,
-                          "#555")])
+                          MUTED)])
     frames, data = [], []
     for i in range(h2 * w2):
         r, c = divmod(i, w2)
-        svg = [gx.box(rr * s, cc * s, f, f, "#c9a27e", 1.2, inset=3)
+        svg = [gx.box(rr * s, cc * s, f, f, light(FILTER, 0.4), 1.2, inset=3)
                for rr, cc in (divmod(j, w2) for j in range(i))]
         wr, wc = winners[i]
         cx, cy = gx.center(wr, wc)
@@ -503,14 +490,14 @@ def conv_backprop_animation(x: np.ndarray, kernel: np.ndarray, dout: np.ndarray,
     gc = _Grid(gk.right + 50, 52, *xa.shape, cell)
     gt = _Grid(gc.right + 50, 52, *xa.shape, cell)
     base = "".join([
-        gd.cells(_LIGHT[GRADIENT]), gd.numbers(da, 12),
+        gd.cells(light(GRADIENT)), gd.numbers(da, 12),
         gd.label("dL/dy (from above)", GRADIENT, 12, -26),
         gd.label(f"{h2}×{w2} output gradient", GRADIENT, 10, -10),
-        gk.cells(_LIGHT[FILTER]), gk.numbers(ka, 12),
+        gk.cells(light(FILTER)), gk.numbers(ka, 12),
         gk.label(f"filter w ({f}×{f})", FILTER, 12, -10),
-        gc.cells(_LIGHT[INPUT]), gc.label("this output's share", INPUT, 12, -26),
+        gc.cells(light(INPUT)), gc.label("this output's share", INPUT, 12, -26),
         gc.label("g · w on its window", INPUT, 10, -10),
-        gt.cells(_LIGHT[INPUT]), gt.label(f"dL/dx so far ({xa.shape[0]}×{xa.shape[1]})",
+        gt.cells(light(INPUT)), gt.label(f"dL/dx so far ({xa.shape[0]}×{xa.shape[1]})",
                                           INPUT, 12, -26),
         gt.label("sum of all shares", INPUT, 10, -10)])
     total = np.zeros_like(xa)

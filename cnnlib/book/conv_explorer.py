@@ -25,14 +25,13 @@ from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
 from ..checks import is_integer
 from .geometry import EXPLORER_RANGES, describe_conv, is_padding_cell
+from .palette import FAINT, GRID, HIGHLIGHT, INPUT, INVALID, OUTPUT, PADDING, SKIPPED, light
 
-INPUT = "#d6e6f4"  # a real input pixel
-PADDING = "#ececec"  # a zero-padding cell
-SKIPPED = "#f6c6c0"  # an input pixel no filter position covers (S > F)
-OUTPUT = "#cfe8c4"  # an output unit
-HIGHLIGHT = "#e6550d"  # the filter position being shown, and its output unit
-WINDOWS = "#2b6ca3"  # outlines of the filter positions
-INVALID = "#b22222"
+# Cells are filled with the light versions of their roles, the filter positions' marks
+# use the strong input colour (they are where the filter reads the input).
+INPUT_CELL = light(INPUT)
+OUTPUT_CELL = light(OUTPUT)
+WINDOWS = INPUT
 
 _GAP = 3.0  # cells between the input grid and the output grid
 _DEPTH_SHIFT = 0.35  # offset of each filter's output sheet behind the first one
@@ -42,7 +41,7 @@ def _grid(ax: Axes, x0: float, y0: float, n: int, colors: list[list[str]], **sty
     """n×n unit squares with their top-left corner at (x0, y0); y grows downward."""
     cells = [Rectangle((x0 + c, y0 + r), 1, 1) for r in range(n) for c in range(n)]
     faces = [colors[r][c] for r in range(n) for c in range(n)]
-    ax.add_collection(PatchCollection(cells, facecolors=faces, edgecolors="#7f7f7f",
+    ax.add_collection(PatchCollection(cells, facecolors=faces, edgecolors=GRID,
                                       linewidths=0.6, **style))
 
 
@@ -83,7 +82,7 @@ def _draw_invalid(ax: Axes | None, info: dict) -> Figure:
     width = max(padded, nxt + f)
     span = max(width + 1.0, 16.0)  # room for the title and the message
     ax = _setup_axes(ax, span, padded + 4)
-    colors = [[PADDING if is_padding_cell(r, w, p) or is_padding_cell(c, w, p) else INPUT
+    colors = [[PADDING if is_padding_cell(r, w, p) or is_padding_cell(c, w, p) else INPUT_CELL
                for c in range(padded)] for r in range(padded)]
     _grid(ax, 0, 0, padded, colors)
     for start in fitting:  # the positions that fit, along the top row
@@ -105,14 +104,14 @@ def _draw_invalid(ax: Axes | None, info: dict) -> Figure:
 
 
 def _legend(ax: Axes, skipped: bool) -> None:
-    handles = [Patch(fc=INPUT, ec="#7f7f7f", label="input pixel"),
-               Patch(fc=PADDING, ec="#7f7f7f", label="zero padding")]
+    handles = [Patch(fc=INPUT_CELL, ec=GRID, label="input pixel"),
+               Patch(fc=PADDING, ec=GRID, label="zero padding")]
     if skipped:
-        handles.append(Patch(fc=SKIPPED, ec="#7f7f7f", label="never covered (S > F)"))
+        handles.append(Patch(fc=SKIPPED, ec=GRID, label="never covered (S > F)"))
     handles += [Line2D([], [], ls="", marker="o", ms=5, color=WINDOWS,
                        label="centre of a filter position"),
                 Patch(fc="none", ec=HIGHLIGHT, lw=2, label="filter (F\u00d7F)"),
-                Patch(fc=OUTPUT, ec="#7f7f7f", label="output unit")]
+                Patch(fc=OUTPUT_CELL, ec=GRID, label="output unit")]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06),
               ncol=3, fontsize=9, frameon=False)
 
@@ -154,7 +153,7 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
     def input_color(r: int, c: int) -> str:
         if is_padding_cell(r, w, p) or is_padding_cell(c, w, p):
             return PADDING
-        return SKIPPED if cover[r] == 0 or cover[c] == 0 else INPUT
+        return SKIPPED if cover[r] == 0 or cover[c] == 0 else INPUT_CELL
 
     _grid(ax, 0, 0, padded, [[input_color(r, c) for c in range(padded)] for r in range(padded)])
     if p and padded <= 14:
@@ -162,7 +161,7 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
             for c in range(padded):
                 if input_color(r, c) == PADDING:
                     ax.text(c + 0.5, r + 0.5, "0", ha="center", va="center", fontsize=8,
-                            color="#9a9a9a")
+                            color=FAINT)
 
     # Every filter position's centre; the shown position outlined.
     centres = [(left + f / 2, top + f / 2) for top in starts for left in starts]
@@ -178,7 +177,7 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
     # Output: K sheets, back to front, so depth D₂ = K is visible.
     for sheet in reversed(range(k)):
         shift = sheet * _DEPTH_SHIFT
-        colors = [[OUTPUT] * out for _ in range(out)]
+        colors = [[OUTPUT_CELL] * out for _ in range(out)]
         _grid(ax, out_x0 + shift, out_y0 - shift, out, colors, alpha=1.0 if sheet == 0 else 0.7,
               zorder=1 + (k - sheet) * 0.01)
     if step is not None:

@@ -23,13 +23,10 @@ Book: chapter 4 (the explorer in the rendered book, with no kernel).
 from __future__ import annotations
 
 import html
-import json
 import re
-import uuid
-from importlib import resources
 
 from ..checks import is_integer
-from . import conv_explorer as _widget
+from . import pages
 from .geometry import EXPLORER_RANGES, describe_conv, explorer_settings
 
 PARAMS = ("w", "f", "s", "p")  # the table's axes, in this order; K only sets the depth
@@ -39,11 +36,6 @@ LABELS = {"w": "Input size W", "f": "Filter size F", "s": "Stride S", "p": "Padd
 # text and putting them back (str(int)) gives the text back exactly.
 _NUMBER = re.compile(r"0|[1-9][0-9]*")
 _HOLE = "\x00"  # where a number was cut out of a template
-
-# The widget's palette, so that both explorers look alike.
-_COLORS = {"input": _widget.INPUT, "padding": _widget.PADDING, "skipped": _widget.SKIPPED,
-           "output": _widget.OUTPUT, "highlight": _widget.HIGHLIGHT,
-           "windows": _widget.WINDOWS, "invalid": _widget.INVALID}
 
 
 def _encode_text(text: str | None, templates: dict[str, int]) -> list[int]:
@@ -108,16 +100,6 @@ def lookup(data: dict, w: int, f: int, s: int, p: int) -> dict:
     return {"ok": row[0] == 1, "positions": row[1], "formula": formula, "error": error}
 
 
-def _static(name: str) -> str:
-    return resources.files("cnnlib.book").joinpath("static", name).read_text(encoding="utf-8")
-
-
-def _script_json(value: object) -> str:
-    """JSON that is safe inside <script>: no "</script>", no HTML comment openers."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def _slider(name: str, lo: int, hi: int, value: int, label: str) -> str:
     return (f'<label class="cnnx-slider"><span>{html.escape(label)}</span>'
             f'<input type="range" name="{name}" data-cnnx-param="{name}" min="{lo}" '
@@ -144,17 +126,11 @@ def conv_explorer_html(w: int = 5, f: int = 3, s: int = 2, p: int = 1, k: int = 
                              "(the explorer's slider range)")
     if not is_integer(step) or step < 0:
         raise ValueError(f"step = {step!r} must be an integer >= 0 (0 shows every position)")
-    root_id = element_id or f"cnnx-{uuid.uuid4().hex[:12]}"
-    if not re.fullmatch(r"[A-Za-z][\w-]*", root_id):
-        raise ValueError(f"element_id = {root_id!r} must be a letter followed by letters, "
-                         "digits, '_' or '-'")
-
-    colors = ";".join(f"--cnnx-{name}:{value}" for name, value in _COLORS.items())
+    root_id = pages.element_id(element_id, "cnnx")
     sliders = "".join(_slider(name, *EXPLORER_RANGES[name], values[name], LABELS[name])
                       for name in (*PARAMS, "k"))
-    return f"""<div class="cnnx" id="{root_id}" style="{colors}" data-cnnx-step="{step}">
-<style>{_static("explorer.css")}</style>
-<script type="application/json" data-cnnx="table">{_script_json(conv_explorer_data())}</script>
+    table = pages.script_json(conv_explorer_data())
+    body = f"""<script type="application/json" data-cnnx="table">{table}</script>
 <div class="cnnx-title">Stride and padding explorer</div>
 <div class="cnnx-controls">{sliders}</div>
 <div class="cnnx-formula" data-cnnx="formula"></div>
@@ -174,21 +150,14 @@ def conv_explorer_html(w: int = 5, f: int = 3, s: int = 2, p: int = 1, k: int = 
 <button type="button" data-cnnx="play">▶ Play</button></div>
 <div class="cnnx-steptext" data-cnnx="steptext"></div>
 <noscript>This explorer needs JavaScript. Without it, run the notebook and use
-cnnlib.book.conv_explorer.conv_explorer().</noscript>
-</div>
-<script>(function () {{
-{_static("explorer.js")}
-cnnlibConvExplorer(document.getElementById({json.dumps(root_id)}));
-}})();</script>
-"""
+cnnlib.book.conv_explorer.conv_explorer().</noscript>"""
+    return pages.fragment("cnnx", root_id, body, css="explorer.css", scripts=["explorer.js"],
+                          start="cnnlibConvExplorer", attributes=f'data-cnnx-step="{step}"')
 
 
 def conv_explorer_page(title: str = "Stride and padding explorer", **kwargs) -> str:
     """A whole standalone HTML document holding `conv_explorer_html(**kwargs)`."""
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{html.escape(title)}</title></head>\n"
-            f'<body style="margin:16px">\n{conv_explorer_html(**kwargs)}</body></html>\n')
+    return pages.page(title, conv_explorer_html(**kwargs))
 
 
 def main(argv: list[str] | None = None) -> int:

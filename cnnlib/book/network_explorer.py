@@ -27,17 +27,14 @@ from __future__ import annotations
 
 import base64
 import copy
-import html
-import json
-import re
-import uuid
 from collections.abc import Sequence
-from importlib import resources
 
 import numpy as np
 
+from ..checks import positive_ints
 from ..nn.layers import Conv2D, Dropout, Flatten, Linear, MaxPool2D, ReLU, Sequential
 from ..nn.normalization import BatchNorm2D, Standardize
+from . import pages
 
 FORMAT = "cnnlib-js-1"
 # Tensors stored as float16 in the page: (layer type, parameter name).
@@ -52,15 +49,24 @@ def _check_supported(model: Sequential) -> None:
                              f"forward pass knows {[c.__name__ for c in SUPPORTED]}")
 
 
-def export_network(model: Sequential) -> dict:
-    """The network as JSON types: {"format", "layers": [...], "data": base64 string}.
+def export_network(model: Sequential, input_shape: Sequence[int] = (32, 32, 3)) -> dict:
+    """The network as JSON types: {"format", "input_shape", "layers": [...], "data"}.
 
-    Each layer is {"type": name, ...hyperparameters, tensor name: {"offset", "dtype",
-    "shape"}}: its tensors are slices of one little-endian byte string (`data`, base64)
-    starting at byte `offset`, as "f16" (filters, dense weights) or "f32" (the rest).
-    Shapes follow cnnlib: conv weight (K, F, F, C), dense weight (in, out).
+    input_shape: (H, W, C) of one input image; the page sizes its input from it. Each
+    layer is {"type": name, **layer.config(), tensor name: {"offset", "dtype", "shape"}}:
+    its tensors are slices of one little-endian byte string (`data`, base64) starting at
+    byte `offset`, as "f16" (filters, dense weights) or "f32" (the rest). Shapes follow
+    cnnlib: conv weight (K, F, F, C), dense weight (in, out). Raises ValueError for a
+    layer the page cannot run or an input shape the model does not accept.
     """
     _check_supported(model)
+    shape = positive_ints("input_shape", input_shape)
+    if len(shape) != 3:
+        raise ValueError(f"input_shape = {input_shape!r} must be (H, W, C) of one image")
+    try:  # one blank image through the model, so a wrong shape fails here, not in the page
+        copy.deepcopy(model).eval().forward(np.zeros((1, *shape), dtype=np.float32))
+    except ValueError as error:
+        raise ValueError(f"input_shape = {tuple(shape)} does not fit the model: {error}") from None
     chunks: list[bytes] = []
     offset = 0
 
@@ -75,20 +81,11 @@ def export_network(model: Sequential) -> dict:
     layers = []
     for layer in model.layers:
         kind = type(layer).__name__
-        spec: dict = {"type": kind}
-        if isinstance(layer, Conv2D):
-            spec.update(kernel_size=layer.kernel_size, stride=layer.stride,
-                        padding=layer.padding, in_channels=layer.in_channels,
-                        out_channels=layer.out_channels)
-        elif isinstance(layer, MaxPool2D):
-            spec.update(kernel_size=layer.kernel_size, stride=layer.stride)
-        elif isinstance(layer, BatchNorm2D):
-            spec.update(eps=float(layer.eps))
-        tensors = {**layer.params, **layer.buffers}
-        for name, value in tensors.items():
+        spec: dict = {"type": kind, **layer.config()}
+        for name, value in {**layer.params, **layer.buffers}.items():
             spec[name] = add(value, "f16" if (kind, name) in HALF_PRECISION else "f32")
         layers.append(spec)
-    return {"format": FORMAT, "layers": layers,
+    return {"format": FORMAT, "input_shape": list(shape), "layers": layers,
             "data": base64.b64encode(b"".join(chunks)).decode("ascii")}
 
 
@@ -137,37 +134,29 @@ def gallery_indices(labels: np.ndarray, per_class: int = 5) -> np.ndarray:
     return np.concatenate(picks)
 
 
-def _static(name: str) -> str:
-    return resources.files("cnnlib.book").joinpath("static", name).read_text(encoding="utf-8")
-
-
-def _script_json(value: object) -> str:
-    """JSON that is safe inside <script>: no "</script>", no HTML comment openers."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def network_explorer_data(model: Sequential, images: np.ndarray, labels: Sequence[int],
                   class_names: Sequence[str]) -> dict:
     """Everything the page needs, as JSON types.
 
-    images: uint8 (N, 32, 32, 3), the gallery; labels (N,) their true classes. The page
-    carries the network (`export_network`), the images as base64 bytes, and cnnlib's own
+    images: uint8 (N, H, W, 3), the gallery, in the model's input size; labels (N,) their
+    true classes. The page carries the network (`export_network` with input shape
+    (H, W, 3)), the images as base64 bytes, and cnnlib's own
     probabilities for each gallery image (float64 softmax of the float32 model), which the
     page shows next to its own.
     """
     images = np.asarray(images)
-    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != (32, 32, 3):
-        raise ValueError(f"images must be uint8 (N, 32, 32, 3), got {images.dtype} "
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3 or not len(images):
+        raise ValueError(f"images must be uint8 (N, H, W, 3) with N >= 1, got {images.dtype} "
                          f"{images.shape}")
     labels = [int(k) for k in labels]
     if len(labels) != len(images):
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    network = export_network(model, images.shape[1:])  # checks the images fit the model
     probs = probabilities(model, images)
     if probs.shape[1] != len(class_names):
         raise ValueError(f"the model scores {probs.shape[1]} classes but {len(class_names)} "
                          "class names were given")
-    return {"network": export_network(model), "classes": list(class_names),
+    return {"network": network, "classes": list(class_names),
             "images": base64.b64encode(images.tobytes()).decode("ascii"),
             "labels": labels, "cnnlib_probs": np.round(probs, 6).tolist()}
 
@@ -178,14 +167,9 @@ def network_explorer_html(model: Sequential, images: np.ndarray, labels: Sequenc
 
     Defines window.cnnlibPredict. `element_id` names the root element (default: random).
     """
-    root_id = element_id or f"cnnn-{uuid.uuid4().hex[:12]}"
-    if not re.fullmatch(r"[A-Za-z][\w-]*", root_id):
-        raise ValueError(f"element_id = {root_id!r} must be a letter followed by letters, "
-                         "digits, '_' or '-'")
-    data = network_explorer_data(model, images, labels, class_names)
-    return f"""<div class="cnnn" id="{root_id}">
-<style>{_static("network_explorer.css")}</style>
-<script type="application/json" data-cnnn="data">{_script_json(data)}</script>
+    root_id = pages.element_id(element_id, "cnnn")
+    data = pages.script_json(network_explorer_data(model, images, labels, class_names))
+    body = f"""<script type="application/json" data-cnnn="data">{data}</script>
 <div class="cnnn-title">Inside the trained network</div>
 <div class="cnnn-top">
 <div class="cnnn-pick">
@@ -222,19 +206,13 @@ the input, so the deeper maps stop looking like the picture: they show <em>where
 pattern was found, no longer what the picture looks like.</div>
 <div class="cnnn-explain" data-cnnn="explain" aria-live="polite">(no pixel chosen yet)</div>
 <div class="cnnn-layers" data-cnnn="layers"></div>
-<noscript>This explorer needs JavaScript.</noscript>
-</div>
-<script>(function () {{
-{_static("network_explorer.js")}
-cnnlibNetworkExplorer(document.getElementById({json.dumps(root_id)}));
-}})();</script>
-"""
+<noscript>This explorer needs JavaScript.</noscript>"""
+    return pages.fragment("cnnn", root_id, body, css="network_explorer.css",
+                          scripts=["network_forward.js", "network_explorer.js"],
+                          start="cnnlibNetworkExplorer")
 
 
 def network_explorer_page(model: Sequential, images: np.ndarray, labels: Sequence[int],
                   class_names: Sequence[str], title: str = "Inside the trained network") -> str:
     """A whole standalone HTML document holding `network_explorer_html(...)`."""
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{html.escape(title)}</title></head>\n<body style=\"margin:16px\">\n"
-            f"{network_explorer_html(model, images, labels, class_names)}</body></html>\n")
+    return pages.page(title, network_explorer_html(model, images, labels, class_names))

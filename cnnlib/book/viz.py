@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ..checks import positive_int
+from .palette import SERIES
 
 # Black -> pure color: each plane shows exactly what it adds to the picture.
 _CHANNEL_CMAPS = {
@@ -29,7 +30,7 @@ _PANEL_INCHES = 2.2  # width of one image panel; 32×32 images stay crisp at thi
 # A book page shows a figure about 600-800 pixels wide: wider figures shrink their text
 # below readable, so grids get narrower panels instead of a wider figure.
 _MAX_INCHES = 8.5
-_HIGHLIGHTS = ("tab:orange", "tab:blue", "tab:green", "tab:purple", "tab:red", "tab:brown")
+_HIGHLIGHTS = SERIES[:6]  # one colour per window, from the book's palette
 
 
 # --------------------------------------------------------------------------- checks

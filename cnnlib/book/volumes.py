@@ -32,18 +32,12 @@ from matplotlib.patches import Patch, Polygon
 from ..checks import is_integer, positive_int, positive_ints
 from ..core.shapes import pool_output_size
 from ..nn.layers import AvgPool2D, Conv2D, Flatten, Layer, Linear, MaxPool2D, Sequential
+from .palette import BIAS, FILTER, GRADIENT, INPUT, NEUTRAL, OUTPUT, POOLED, SERIES
 from .summary import summary
 
-# One palette for every picture and animation of the book: input, filter and output are
-# told apart by color as well as by position.
-INPUT = "#4C72B0"      # blue
-FILTER = "#DD8452"     # orange
-OUTPUT = "#55A868"     # green
-BIAS = "#8172B3"       # purple
-GRADIENT = "#C44E52"   # red
-NEUTRAL = "#D9D9D9"    # light gray: the rest of a volume
-_FILTER_COLORS = ("#DD8452", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#CCB974",
-                  "#64B5CD", "#8C8C8C")
+# Input, filter and output are told apart by colour as well as by position, in the
+# book's one palette. Filters of one layer take the palette's series, filter colour first.
+_FILTER_COLORS = (FILTER, GRADIENT, BIAS, *SERIES[5:])
 
 # The depth axis goes back at this angle and is shortened by this factor, as in a
 # cabinet projection: boxes look deep without hiding their front faces.
@@ -436,7 +430,7 @@ def draw_network(model: Sequential, input_shape: Sequence[int], title: str | Non
         color = INPUT if i == 0 else (FILTER if box["label"].startswith("conv") else
                                       OUTPUT if len(shape) == 1 else NEUTRAL)
         if "pool" in box["label"]:
-            color = "#A7C7E7"
+            color = POOLED
         x = i * slot
         _cuboid(ax, x, -hh / 2, 0, cc, hh, ww, color, lw=0.6)
         center = x + (cc + ww * _DX) / 2

@@ -1,178 +1,8 @@
-/* The book's trained network, run in the browser: no Python kernel, no network.
- *
- * cnnlib/book/network_explorer.py puts into the page the network's layers and weights (one
- * base64 byte string; filters and dense weights as float16, the rest as float32), 50
- * test images and cnnlib's probabilities for them. This file
- *   1. decodes the weights            (decodeNetwork),
- *   2. runs the forward pass          (forward: one small function per layer type, the
- *                                      same formulas as cnnlib, channels-last arrays),
- *   3. defines window.cnnlibPredict   (3,072 ints 0–255, row-column-channel order ->
- *                                      10 probabilities),
- *   4. draws the explorer             (gallery, upload, probabilities, feature maps, and
- *                                      how one number of a feature map is computed).
- * Activations are Float32Arrays of shape [H, W, C] (index (y·W + x)·C + c), like
- * cnnlib's (N, H, W, C) without N; sums are accumulated in JavaScript's float64.
+/* The network explorer page: gallery, upload, probabilities, feature maps, and how one
+ * number of a feature map is computed. Inlined after network_forward.js, whose
+ * cnnlibDecodeNetwork, cnnlibForward and cnnlibLayerTypes it uses; window.cnnlibPredict
+ * (pixels in (row, column, channel) order -> class probabilities) is defined here.
  */
-
-// ---- 1. weights ---------------------------------------------------------------------
-
-function cnnlibHalfToFloat(bits) {
-  // IEEE 754 half precision: 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits.
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * Math.pow(2, -24);  // subnormal
-  if (exponent === 31) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * Math.pow(2, exponent - 15);
-}
-
-function cnnlibDecodeNetwork(spec) {
-  if (spec.format !== "cnnlib-js-1") throw new Error("unknown network format " + spec.format);
-  const binary = atob(spec.data);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  const view = new DataView(bytes.buffer);
-  const tensor = (entry) => {
-    const n = entry.shape.reduce((a, b) => a * b, 1);
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      out[i] = entry.dtype === "f16"
-        ? cnnlibHalfToFloat(view.getUint16(entry.offset + 2 * i, true))
-        : view.getFloat32(entry.offset + 4 * i, true);
-    }
-    return out;
-  };
-  return spec.layers.map((layer) => {
-    const decoded = {};
-    for (const key in layer) {
-      const value = layer[key];
-      decoded[key] = value && typeof value === "object" && "offset" in value
-        ? tensor(value) : value;
-    }
-    return decoded;
-  });
-}
-
-// ---- 2. the forward pass: one function per layer type ---------------------------------
-
-const cnnlibLayers = {
-  // (x - mean) / std per channel: raw pixels 0–255 -> standardized inputs
-  Standardize(layer, x) {
-    const [h, w, c] = x.shape, out = new Float32Array(x.data.length);
-    for (let i = 0; i < out.length; i++) {
-      out[i] = (x.data[i] - layer.mean[i % c]) / layer.std[i % c];
-    }
-    return { shape: [h, w, c], data: out };
-  },
-
-  // out[y, x, k] = bias[k] + Σ_{dy, dx, c} weight[k, dy, dx, c] · in[y·S + dy − P, x·S + dx − P, c]
-  Conv2D(layer, x) {
-    const [h, w, c] = x.shape;
-    const f = layer.kernel_size, s = layer.stride, p = layer.padding, k = layer.out_channels;
-    const h2 = Math.floor((h - f + 2 * p) / s) + 1, w2 = Math.floor((w - f + 2 * p) / s) + 1;
-    const out = new Float32Array(h2 * w2 * k), wt = layer.weight, inp = x.data;
-    for (let oy = 0; oy < h2; oy++) {
-      for (let ox = 0; ox < w2; ox++) {
-        for (let kk = 0; kk < k; kk++) {
-          let sum = layer.bias[kk];
-          for (let dy = 0; dy < f; dy++) {
-            const iy = oy * s + dy - p;
-            if (iy < 0 || iy >= h) continue;  // zero padding adds nothing
-            for (let dx = 0; dx < f; dx++) {
-              const ix = ox * s + dx - p;
-              if (ix < 0 || ix >= w) continue;
-              const wBase = ((kk * f + dy) * f + dx) * c, iBase = (iy * w + ix) * c;
-              for (let cc = 0; cc < c; cc++) sum += wt[wBase + cc] * inp[iBase + cc];
-            }
-          }
-          out[(oy * w2 + ox) * k + kk] = sum;
-        }
-      }
-    }
-    return { shape: [h2, w2, k], data: out };
-  },
-
-  // evaluation mode: γ (x − running mean) / √(running var + ε) + β, per channel
-  BatchNorm2D(layer, x) {
-    const c = x.shape[2], out = new Float32Array(x.data.length);
-    const scale = layer.weight.map((g, i) => g / Math.sqrt(layer.running_var[i] + layer.eps));
-    for (let i = 0; i < out.length; i++) {
-      const ch = i % c;
-      out[i] = (x.data[i] - layer.running_mean[ch]) * scale[ch] + layer.bias[ch];
-    }
-    return { shape: x.shape, data: out };
-  },
-
-  ReLU(layer, x) {
-    return { shape: x.shape, data: x.data.map((v) => (v > 0 ? v : 0)) };
-  },
-
-  // the largest value of each F×F window, channel by channel
-  MaxPool2D(layer, x) {
-    const [h, w, c] = x.shape, f = layer.kernel_size, s = layer.stride;
-    const h2 = Math.floor((h - f) / s) + 1, w2 = Math.floor((w - f) / s) + 1;
-    const out = new Float32Array(h2 * w2 * c);
-    for (let oy = 0; oy < h2; oy++) {
-      for (let ox = 0; ox < w2; ox++) {
-        for (let cc = 0; cc < c; cc++) {
-          let best = -Infinity;
-          for (let dy = 0; dy < f; dy++) {
-            for (let dx = 0; dx < f; dx++) {
-              best = Math.max(best, x.data[((oy * s + dy) * w + ox * s + dx) * c + cc]);
-            }
-          }
-          out[(oy * w2 + ox) * c + cc] = best;
-        }
-      }
-    }
-    return { shape: [h2, w2, c], data: out };
-  },
-
-  // (H, W, C) -> (H·W·C,): the memory order is already cnnlib's flatten order
-  Flatten(layer, x) {
-    return { shape: [x.data.length], data: x.data };
-  },
-
-  Dropout(layer, x) {  // evaluation mode: the identity
-    return x;
-  },
-
-  // out[j] = bias[j] + Σ_i in[i] · weight[i, j], weight stored (in, out)
-  Linear(layer, x) {
-    const n = x.data.length, m = layer.bias.length, out = new Float32Array(m);
-    for (let j = 0; j < m; j++) {
-      let sum = layer.bias[j];
-      for (let i = 0; i < n; i++) sum += x.data[i] * layer.weight[i * m + j];
-      out[j] = sum;
-    }
-    return { shape: [m], data: out };
-  },
-};
-
-function cnnlibSoftmax(logits) {
-  const top = Math.max(...logits);
-  const z = Array.from(logits, (v) => Math.exp(v - top));
-  const total = z.reduce((a, b) => a + b, 0);
-  return z.map((v) => v / total);
-}
-
-// pixels: 3,072 numbers 0–255 in (row, column, channel) order. Returns every layer's
-// output (outputs[i] is layer i's) and the class probabilities.
-function cnnlibForward(layers, pixels) {
-  if (!pixels || pixels.length !== 32 * 32 * 3) {
-    throw new Error("cnnlibPredict needs 32·32·3 = 3072 pixel values, got " +
-                    (pixels ? pixels.length : pixels));
-  }
-  let x = { shape: [32, 32, 3], data: Float32Array.from(pixels) };
-  const outputs = [];
-  for (const layer of layers) {
-    x = cnnlibLayers[layer.type](layer, x);
-    outputs.push(x);
-  }
-  return { outputs: outputs, probs: cnnlibSoftmax(x.data) };
-}
-
-// ---- 4. the explorer ------------------------------------------------------------------
 
 function cnnlibNetworkExplorer(root) {
   "use strict";
@@ -182,18 +12,19 @@ function cnnlibNetworkExplorer(root) {
   const data = JSON.parse(part("data").textContent);
   const layers = cnnlibDecodeNetwork(data.network);
   const classes = data.classes;
+  const [inH, inW, inC] = data.network.input_shape, inSize = inH * inW * inC;
 
-  // 3. the page's public function, and the one the explorer below classifies with:
+  // The page's public function, and the one the explorer below classifies with:
   // pixels -> 10 probabilities. An optional array `outputs` receives every layer's output
   // ({shape, data}), which the explorer draws.
   window.cnnlibPredict = (pixels, outputs) => {
-    const result = cnnlibForward(layers, pixels);
+    const result = cnnlibForward(layers, data.network.input_shape, pixels);
     if (Array.isArray(outputs)) outputs.push(...result.outputs);
     return result.probs;
   };
 
   const imageBytes = Uint8Array.from(atob(data.images), (ch) => ch.charCodeAt(0));
-  const galleryImage = (i) => imageBytes.subarray(i * 3072, (i + 1) * 3072);
+  const galleryImage = (i) => imageBytes.subarray(i * inSize, (i + 1) * inSize);
   const fmt = (v, digits) => {
     const text = v.toFixed(digits === undefined ? 3 : digits);
     return /^-0\.?0*$/.test(text) ? text.slice(1) : text;  // no "-0.00"
@@ -206,9 +37,9 @@ function cnnlibNetworkExplorer(root) {
   };
 
   function drawRGB(canvas, pixels) {
-    canvas.width = 32; canvas.height = 32;
-    const ctx = canvas.getContext("2d"), img = ctx.createImageData(32, 32);
-    for (let i = 0; i < 1024; i++) {
+    canvas.width = inW; canvas.height = inH;
+    const ctx = canvas.getContext("2d"), img = ctx.createImageData(inW, inH);
+    for (let i = 0; i < inH * inW; i++) {
       img.data[4 * i] = pixels[3 * i]; img.data[4 * i + 1] = pixels[3 * i + 1];
       img.data[4 * i + 2] = pixels[3 * i + 2]; img.data[4 * i + 3] = 255;
     }
@@ -262,7 +93,7 @@ function cnnlibNetworkExplorer(root) {
     readFile(e.dataTransfer && e.dataTransfer.files[0]);
   });
 
-  // The largest centred square of the picture, scaled to 32×32 by the browser.
+  // The largest centred square of the picture, scaled to the network's input size.
   function classifyPicture(img, name) {
     const w = img.naturalWidth, h = img.naturalHeight, side = Math.min(w, h);
     const sx = Math.floor((w - side) / 2), sy = Math.floor((h - side) / 2);
@@ -270,16 +101,18 @@ function cnnlibNetworkExplorer(root) {
     src.width = Math.max(1, Math.round(w * scale)); src.height = Math.max(1, Math.round(h * scale));
     const sctx = src.getContext("2d");
     sctx.drawImage(img, 0, 0, src.width, src.height);
-    sctx.strokeStyle = "#e8590c"; sctx.lineWidth = 2;
+    sctx.strokeStyle = getComputedStyle(root).getPropertyValue("--cnn-highlight").trim();
+    sctx.lineWidth = 2;
     sctx.strokeRect(sx * scale + 1, sy * scale + 1, side * scale - 2, side * scale - 2);
     part("crop-caption").textContent = name + ": " + w + "×" + h + ", centre " + side + "×" + side;
     const out = part("crop-result"), octx = out.getContext("2d");
     octx.imageSmoothingEnabled = true; octx.imageSmoothingQuality = "high";
-    octx.clearRect(0, 0, 32, 32);
-    octx.fillStyle = "#fff"; octx.fillRect(0, 0, 32, 32);  // transparent pixels become white
-    octx.drawImage(img, sx, sy, side, side, 0, 0, 32, 32);
-    const rgba = octx.getImageData(0, 0, 32, 32).data, pixels = new Uint8Array(3072);
-    for (let i = 0; i < 1024; i++) {
+    out.width = inW; out.height = inH;
+    octx.clearRect(0, 0, inW, inH);
+    octx.fillStyle = "#fff"; octx.fillRect(0, 0, inW, inH);  // transparent pixels become white
+    octx.drawImage(img, sx, sy, side, side, 0, 0, inW, inH);
+    const rgba = octx.getImageData(0, 0, inW, inH).data, pixels = new Uint8Array(inSize);
+    for (let i = 0; i < inH * inW; i++) {
       pixels[3 * i] = rgba[4 * i]; pixels[3 * i + 1] = rgba[4 * i + 1]; pixels[3 * i + 2] = rgba[4 * i + 2];
     }
     part("crop").hidden = false;
@@ -300,8 +133,9 @@ function cnnlibNetworkExplorer(root) {
       c.classList.toggle("cnnn-chosen", Number(c.getAttribute("data-cnnn-index")) === index));
     drawRGB(part("input"), pixels);
     part("input-caption").textContent = index === null
-      ? "your picture (" + name + "), 32×32×3"
-      : "test image " + index + ", truly " + classes[data.labels[index]] + ", 32×32×3";
+      ? "your picture (" + name + "), " + shapeText(data.network.input_shape)
+      : "test image " + index + ", truly " + classes[data.labels[index]] + ", " +
+        shapeText(data.network.input_shape);
     drawProbs(probs, index === null ? null : data.cnnlib_probs[index]);
     const top = probs.indexOf(Math.max(...probs));
     part("top").textContent = "The network says: " + classes[top] + " (" +
@@ -330,19 +164,7 @@ function cnnlibNetworkExplorer(root) {
 
   // ---- feature maps ----
   const shapeText = (shape) => shape.join("×");
-  function describe(i) {
-    const L = layers[i];
-    switch (L.type) {
-      case "Conv2D": return "Conv2D: " + L.out_channels + " filters " + L.kernel_size + "×" +
-        L.kernel_size + "×" + L.in_channels + ", stride " + L.stride + ", padding " + L.padding;
-      case "BatchNorm2D": return "BatchNorm2D (evaluation mode: running statistics)";
-      case "MaxPool2D": return "MaxPool2D " + L.kernel_size + "×" + L.kernel_size + ", stride " + L.stride;
-      case "Linear": return "Linear (dense) " + (L.weight.length / L.bias.length) + " → " + L.bias.length;
-      case "Dropout": return "Dropout (evaluation mode: passes everything through)";
-      case "Standardize": return "Standardize: (pixel − channel mean) / channel std";
-      default: return L.type;
-    }
-  }
+  const describe = (i) => cnnlibLayerTypes[layers[i].type].describe(layers[i]);
 
   // One colour rule for every layer, so a positive number looks the same before and
   // after a ReLU: white 0, red positive, blue negative. Layers without negative values
@@ -451,7 +273,7 @@ function cnnlibNetworkExplorer(root) {
 
   function explain(i, y, x, ch) {
     const box = part("explain"), L = layers[i], out = current.outputs[i];
-    const prev = i > 0 ? current.outputs[i - 1] : { shape: [32, 32, 3], data: Float32Array.from(current.pixels) };
+    const prev = i > 0 ? current.outputs[i - 1] : { shape: [inH, inW, inC], data: Float32Array.from(current.pixels) };
     const value = out.shape.length === 3 ? out.data[(y * out.shape[1] + x) * out.shape[2] + ch] : out.data[x];
     box.textContent = "";
     const where = out.shape.length === 3
@@ -545,12 +367,11 @@ function cnnlibNetworkExplorer(root) {
       line("All " + n + " products sum to " + fmt(total - L.bias[x], 4) + "; + bias " + fmt(L.bias[x], 4) +
         " = " + fmt(total, 4));
     } else if (L.type === "Flatten") {
-      const [h, w, c] = prev.shape;
+      const [, w, c] = prev.shape;
       const c0 = x % c, x0 = Math.floor(x / c) % w, y0 = Math.floor(x / (c * w));
       total = at(prev, y0, x0, c0);
       line("Unit " + x + " = (row " + y0 + " · " + w + " + column " + x0 + ") · " + c + " + channel " + c0 +
         ": the previous layer's value there, " + fmt(total, 4));
-      void h;
     } else if (L.type === "Dropout") {
       total = prev.data[x];
       line("In evaluation mode dropout passes every value through: " + fmt(total, 4));

@@ -76,6 +76,24 @@ def test_export_holds_every_tensor_with_its_rounding():
     assert bn["eps"] == pytest.approx(1e-5)
 
 
+def test_export_carries_each_layers_config_and_the_input_shape():
+    model = small_network()
+    spec = export_network(model)
+    assert spec["input_shape"] == [32, 32, 3]
+    for entry, layer in zip(spec["layers"], model.layers, strict=True):
+        assert {k: entry[k] for k in layer.config()} == layer.config()
+
+
+@pytest.mark.parametrize("shape, match", [
+    ((16, 16, 3), r"input_shape = \(16, 16, 3\) does not fit the model: Linear expects"),
+    ((32, 32), r"must be \(H, W, C\)"),
+    ((32, 0, 3), "positive integers"),
+])
+def test_export_refuses_an_input_shape_the_model_does_not_take(shape, match):
+    with pytest.raises(ValueError, match=match):
+        export_network(small_network(), shape)
+
+
 def test_export_is_json_and_half_the_size_of_float32():
     model = small_network()
     spec = export_network(model)
@@ -149,7 +167,9 @@ def test_explorer_data_carries_images_labels_and_cnnlib_probabilities(images):
 
 @pytest.mark.parametrize("bad, match", [
     (lambda im: im.astype(np.float32), "uint8"),
-    (lambda im: im[:, :16], r"\(N, 32, 32, 3\)"),
+    (lambda im: im[:, :16], r"input_shape = \(16, 32, 3\) does not fit the model"),
+    (lambda im: im[..., :1], r"\(N, H, W, 3\)"),
+    (lambda im: im[:0], r"N >= 1"),
 ])
 def test_explorer_data_refuses_bad_images(images, bad, match):
     with pytest.raises(ValueError, match=match):
@@ -172,17 +192,7 @@ def test_explorer_html_is_self_contained_and_script_safe(images):
                            page, re.S)
     assert data_block and json.loads(data_block.group(1))["classes"][0] == names[0]
     assert "function cnnlibForward" in page and "window.cnnlibPredict" in page
+    assert page.index("function cnnlibForward") < page.index("function cnnlibNetworkExplorer")
     assert not re.search(r"""(src|href)=["']?https?:""", page)
     with pytest.raises(ValueError, match="element_id"):
         network_explorer_html(small_network(), images, np.arange(20) % 10, CLASSES, element_id="1 x")
-
-
-def test_the_javascript_has_a_forward_function_for_every_exported_layer_type():
-    from importlib import resources
-
-    from cnnlib.book.network_explorer import SUPPORTED
-
-    js = resources.files("cnnlib.book").joinpath("static", "network_explorer.js").read_text("utf-8")
-    block = js[js.index("const cnnlibLayers = {"):js.index("function cnnlibSoftmax")]
-    defined = set(re.findall(r"^  (\w+)\(layer, x\) \{", block, re.M))
-    assert defined == {cls.__name__ for cls in SUPPORTED}
