@@ -2,9 +2,9 @@
 
 Chapter 11 shows the model chapter 10 trained as a web page fragment. Python exports the
 network (its architecture and every weight) into the page; a small, readable JavaScript
-forward pass (cnnlib/book/static/network_explorer.js) runs it, so the page classifies any
-picture a reader drops on it, and shows every layer's feature maps, with nothing behind
-the page but the browser:
+forward pass (cnnlib/book/static/network_forward.js, with the page's code in
+network_explorer.js) runs it, so the page classifies any picture a reader drops on it,
+and shows every layer's feature maps, with nothing behind the page but the browser:
 
     from IPython.display import HTML
     from cnnlib.book.network_explorer import network_explorer_html

@@ -1,6 +1,9 @@
 /* The network explorer page: gallery, upload, probabilities, feature maps, and how one
- * number of a feature map is computed. Inlined after network_forward.js, whose
- * cnnlibDecodeNetwork, cnnlibForward and cnnlibLayerTypes it uses; window.cnnlibPredict
+ * number of a feature map is computed. Inlined after network_forward.js (same function
+ * scope), whose cnnlibDecodeNetwork, cnnlibForward, cnnlibFormat and cnnlibLayerTypes it
+ * uses: each layer type's describe gives a layer's heading and its explain the clicked
+ * number's explanation as plain data, which this file draws (render) and outlines
+ * (highlight). The input shape is the exported network's input_shape. window.cnnlibPredict
  * (pixels in (row, column, channel) order -> class probabilities) is defined here.
  */
 
@@ -25,10 +28,7 @@ function cnnlibNetworkExplorer(root) {
 
   const imageBytes = Uint8Array.from(atob(data.images), (ch) => ch.charCodeAt(0));
   const galleryImage = (i) => imageBytes.subarray(i * inSize, (i + 1) * inSize);
-  const fmt = (v, digits) => {
-    const text = v.toFixed(digits === undefined ? 3 : digits);
-    return /^-0\.?0*$/.test(text) ? text.slice(1) : text;  // no "-0.00"
-  };
+  const fmt = cnnlibFormat;  // v with `digits` decimals, never "-0.00"
   const make = (tag, cls, text) => {
     const node = document.createElement(tag);
     if (cls) node.className = cls;
@@ -241,24 +241,31 @@ function cnnlibNetworkExplorer(root) {
   }
 
   // ---- how one number is computed ----
-  function highlight(layerIndex, y0, x0, size, channel) {
+  // Outlines the clicked number (layer i, row y, column x, channel ch) and the window of
+  // the previous layer it comes from (an explanation's `window`, or null); the input
+  // image (layer -1) has no maps to outline.
+  function highlight(i, y, x, ch, from) {
     root.querySelectorAll(".cnnn-window").forEach((n) => n.remove());
-    const mark = (li, y, x, s, onlyChannel, cls) => {
+    const mark = (li, y0, x0, s, onlyChannel, cls) => {
       const section = root.querySelector('[data-cnnn-layer="' + li + '"]');
       const out = li < 0 ? null : current.outputs[li];
       if (!section || !out || out.shape.length !== 3) return;
-      section.querySelectorAll(".cnnn-map").forEach((cell, ch) => {
-        if (onlyChannel !== null && ch !== onlyChannel) return;
+      section.querySelectorAll(".cnnn-map").forEach((cell, c) => {
+        if (onlyChannel !== null && c !== onlyChannel) return;
         const box = make("div", "cnnn-window " + cls);
-        box.style.left = (100 * x / out.shape[1]) + "%";
-        box.style.top = (100 * y / out.shape[0]) + "%";
+        box.style.left = (100 * x0 / out.shape[1]) + "%";
+        box.style.top = (100 * y0 / out.shape[0]) + "%";
         box.style.width = (100 * s / out.shape[1]) + "%";
         box.style.height = (100 * s / out.shape[0]) + "%";
         cell.appendChild(box);
       });
     };
-    mark(layerIndex, y0.y, y0.x, 1, channel, "cnnn-window-out");
-    if (x0) mark(layerIndex - 1, x0.y, x0.x, size, x0.channel === undefined ? null : x0.channel, "cnnn-window-in");
+    mark(i, y, x, 1, ch, "cnnn-window-out");
+    if (from) {
+      mark(i - 1, from.y, from.x, from.size,
+           from.channel === null || from.channel === undefined ? null : from.channel,
+           "cnnn-window-in");
+    }
   }
 
   function grid(values, f) {  // an f×f block of numbers as a small table
@@ -271,112 +278,42 @@ function cnnlibNetworkExplorer(root) {
     return table;
   }
 
+  // One item of an explanation's `lines` (see network_forward.js): a sentence, a grid of
+  // numbers, or a table (which scrolls when taller than the box) of texts and grids.
+  function render(item) {
+    if (typeof item === "string") return make("div", "cnnn-explain-line", item);
+    if (item.grid) return grid(item.grid, item.size);
+    const table = make("table", "cnnn-sum"), head = make("tr");
+    item.table.head.forEach((t) => head.appendChild(make("th", "", t)));
+    table.appendChild(head);
+    for (const row of item.table.rows) {
+      const tr = make("tr");
+      for (const cell of row) {
+        const td = make("td", "", typeof cell === "string" ? cell : undefined);
+        if (typeof cell !== "string") td.appendChild(grid(cell.grid, cell.size));
+        tr.appendChild(td);
+      }
+      table.appendChild(tr);
+    }
+    const scroll = make("div", "cnnn-scroll");
+    scroll.appendChild(table);
+    return scroll;
+  }
+
   function explain(i, y, x, ch) {
     const box = part("explain"), L = layers[i], out = current.outputs[i];
-    const prev = i > 0 ? current.outputs[i - 1] : { shape: [inH, inW, inC], data: Float32Array.from(current.pixels) };
+    const prev = i > 0 ? current.outputs[i - 1]
+      : { shape: [inH, inW, inC], data: Float32Array.from(current.pixels) };
     const value = out.shape.length === 3 ? out.data[(y * out.shape[1] + x) * out.shape[2] + ch] : out.data[x];
+    const result = cnnlibLayerTypes[L.type].explain(L, prev, out, y, x, ch);
     box.textContent = "";
     const where = out.shape.length === 3
       ? "row " + y + ", column " + x + ", channel " + ch : "unit " + x;
     box.appendChild(make("div", "cnnn-explain-head", "Layer " + i + " (" + L.type + "), " + where +
       ": value " + fmt(value, 4)));
-    const line = (text) => box.appendChild(make("div", "cnnn-explain-line", text));
-    const at = (t, yy, xx, cc) => t.data[(yy * t.shape[1] + xx) * t.shape[2] + cc];
-    let total = null;
-    if (L.type === "Conv2D") {
-      const f = L.kernel_size, s = L.stride, p = L.padding, c = L.in_channels;
-      const y0 = y * s - p, x0 = x * s - p;
-      line("The " + f + "×" + f + "×" + c + " window of the previous layer's output at rows " +
-        y0 + "…" + (y0 + f - 1) + ", columns " + x0 + "…" + (x0 + f - 1) +
-        " (outlined above it), times filter " + ch + ", summed, plus the bias:");
-      const table = make("table", "cnnn-sum");
-      const head = make("tr");
-      ["input channel", "window", "filter " + ch, "Σ window × filter"].forEach((t) => head.appendChild(make("th", "", t)));
-      table.appendChild(head);
-      total = L.bias[ch];
-      let padded = false;
-      for (let cc = 0; cc < c; cc++) {
-        const win = [], filt = [];
-        let partial = 0;
-        for (let dy = 0; dy < f; dy++) {
-          for (let dx = 0; dx < f; dx++) {
-            const iy = y0 + dy, ix = x0 + dx, wv = L.weight[((ch * f + dy) * f + dx) * c + cc];
-            const inside = iy >= 0 && iy < prev.shape[0] && ix >= 0 && ix < prev.shape[1];
-            const xv = inside ? at(prev, iy, ix, cc) : null;
-            win.push(xv); filt.push(wv);
-            if (inside) partial += xv * wv; else padded = true;
-          }
-        }
-        total += partial;
-        const tr = make("tr");
-        tr.appendChild(make("td", "", String(cc)));
-        const a = make("td"); a.appendChild(grid(win, f)); tr.appendChild(a);
-        const b = make("td"); b.appendChild(grid(filt, f)); tr.appendChild(b);
-        tr.appendChild(make("td", "", fmt(partial, 4)));
-        table.appendChild(tr);
-      }
-      const scroll = make("div", "cnnn-scroll");
-      scroll.appendChild(table);
-      box.appendChild(scroll);
-      line("Sum over the " + c + " input channels " + fmt(total - L.bias[ch], 4) + " + bias " +
-        fmt(L.bias[ch], 4) + " = " + fmt(total, 4) + (padded ? "  (\"pad\": zero padding, adds nothing)" : ""));
-      highlight(i, { y: y, x: x }, { y: y0, x: x0, channel: undefined }, f, ch);
-    } else if (L.type === "BatchNorm2D") {
-      const xv = at(prev, y, x, ch), mu = L.running_mean[ch], v = L.running_var[ch];
-      const g = L.weight[ch], b = L.bias[ch];
-      total = g * (xv - mu) / Math.sqrt(v + L.eps) + b;
-      line("γ (x − μ) / √(σ² + ε) + β = " + fmt(g, 4) + " × (" + fmt(xv, 4) + " − " + fmt(mu, 4) +
-        ") / √(" + fmt(v, 4) + " + " + L.eps + ") + " + fmt(b, 4) + " = " + fmt(total, 4));
-      line("μ and σ² are the running mean and variance of channel " + ch + " from training.");
-      highlight(i, { y: y, x: x }, { y: y, x: x, channel: ch }, 1, ch);
-    } else if (L.type === "ReLU") {
-      const xv = out.shape.length === 3 ? at(prev, y, x, ch) : prev.data[x];
-      total = Math.max(0, xv);
-      line("max(0, " + fmt(xv, 4) + ") = " + fmt(total, 4));
-      if (out.shape.length === 3) highlight(i, { y: y, x: x }, { y: y, x: x, channel: ch }, 1, ch);
-    } else if (L.type === "MaxPool2D") {
-      const f = L.kernel_size, s = L.stride, win = [];
-      for (let dy = 0; dy < f; dy++) for (let dx = 0; dx < f; dx++) win.push(at(prev, y * s + dy, x * s + dx, ch));
-      total = Math.max(...win);
-      line("The largest of the " + f + "×" + f + " window at rows " + y * s + "…" + (y * s + f - 1) +
-        ", columns " + x * s + "…" + (x * s + f - 1) + " of channel " + ch + " of the previous layer:");
-      box.appendChild(grid(win, f));
-      line("max = " + fmt(total, 4));
-      highlight(i, { y: y, x: x }, { y: y * s, x: x * s, channel: ch }, f, ch);
-    } else if (L.type === "Standardize") {
-      const xv = at(prev, y, x, ch);
-      total = (xv - L.mean[ch]) / L.std[ch];
-      line("(pixel − μ) / σ = (" + xv + " − " + fmt(L.mean[ch], 2) + ") / " + fmt(L.std[ch], 2) +
-        " = " + fmt(total, 4));
-    } else if (L.type === "Linear") {
-      const n = prev.data.length, m = L.bias.length;
-      const terms = Array.from(prev.data, (v, k) => [k, v, L.weight[k * m + x]]);
-      total = L.bias[x] + terms.reduce((acc, t) => acc + t[1] * t[2], 0);
-      terms.sort((a, b) => Math.abs(b[1] * b[2]) - Math.abs(a[1] * a[2]));
-      line("bias + Σ input[k] × weight[k, " + x + "] over all " + n + " inputs. The ten largest terms:");
-      const table = make("table", "cnnn-sum");
-      const head = make("tr");
-      ["input k", "input[k]", "weight[k, " + x + "]", "product"].forEach((t) => head.appendChild(make("th", "", t)));
-      table.appendChild(head);
-      for (const [k, v, w] of terms.slice(0, 10)) {
-        const tr = make("tr");
-        [String(k), fmt(v, 4), fmt(w, 4), fmt(v * w, 4)].forEach((t) => tr.appendChild(make("td", "", t)));
-        table.appendChild(tr);
-      }
-      box.appendChild(table);
-      line("All " + n + " products sum to " + fmt(total - L.bias[x], 4) + "; + bias " + fmt(L.bias[x], 4) +
-        " = " + fmt(total, 4));
-    } else if (L.type === "Flatten") {
-      const [, w, c] = prev.shape;
-      const c0 = x % c, x0 = Math.floor(x / c) % w, y0 = Math.floor(x / (c * w));
-      total = at(prev, y0, x0, c0);
-      line("Unit " + x + " = (row " + y0 + " · " + w + " + column " + x0 + ") · " + c + " + channel " + c0 +
-        ": the previous layer's value there, " + fmt(total, 4));
-    } else if (L.type === "Dropout") {
-      total = prev.data[x];
-      line("In evaluation mode dropout passes every value through: " + fmt(total, 4));
-    }
-    box.setAttribute("data-cnnn-recomputed", total === null ? "" : String(total));
+    result.lines.forEach((item) => box.appendChild(render(item)));
+    highlight(i, y, x, ch, result.window);
+    box.setAttribute("data-cnnn-recomputed", String(result.total));
     box.setAttribute("data-cnnn-value", String(value));
   }
 
