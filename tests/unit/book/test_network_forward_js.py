@@ -118,7 +118,7 @@ def test_every_explanation_recomputes_the_number_it_explains(run):
 
 def test_explanations_are_plain_lines_grids_and_tables(run):
     model, _, positions, got = run
-    for (_, layer, y, x, ch), explained in zip(positions, got["explained"], strict=True):
+    for (image, layer, y, x, ch), explained in zip(positions, got["explained"], strict=True):
         assert explained["lines"] and isinstance(explained["lines"][0], str)
         for item in explained["lines"]:
             if isinstance(item, str):
@@ -138,8 +138,11 @@ def test_explanations_are_plain_lines_grids_and_tables(run):
             y0, x0 = y * s - p, x * s - p
             assert window == {"y": y0, "x": x0, "size": f, "channel": None}
             assert f"at rows {y0}…{y0 + f - 1}, columns {x0}…{x0 + f - 1}" in explained["lines"][0]
-            assert len(explained["lines"][1]["table"]["rows"]) == la.in_channels
-            padded = y0 < 0 or x0 < 0
+            rows = explained["lines"][1]["table"]["rows"]
+            assert len(rows) == la.in_channels
+            padded = any(v is None for row in rows for v in row[1]["grid"])
+            h, w, _ = got["results"][image]["outputs"][layer - 1]["shape"]
+            assert padded == (min(y0, x0) < 0 or y0 + f > h or x0 + f > w)
             assert ("zero padding" in explained["lines"][2]) == padded
         elif kind == "MaxPool2D":
             f, s = la.kernel_size, la.stride
