@@ -134,6 +134,7 @@ const cnnlibLayerTypes = {
       }
       return { shape: [h2, w2, k], data: out };
     },
+    // for the page: the window, the filter and the sum behind out[y, x, ch]
     explain(L, prev, out, y, x, ch) {
       const fmt = cnnlibFormat;
       const f = L.kernel_size, s = L.stride, p = L.padding, c = L.in_channels;
