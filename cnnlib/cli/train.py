@@ -1,11 +1,12 @@
 """Train the book's reference network on CIFAR-10.
 
-    python -m cnnlib.train --data DIR [--epochs N] [--seed S] --out model.npz
+    python -m cnnlib.train --data DIR [--recipe book50|fast] [--epochs N] [--seed S] --out model.npz
 
 Trains on every image of DIR's five data_batch_* files (never on test_batch; `--subset
 book` takes the book's 5,170 images instead, `--limit N` the first N; `--validation N`
-holds N of them out, class-balanced, and scores them after every epoch) with the recipe of
-`cnnlib.training.TrainConfig`, shows a progress bar per epoch, writes a checkpoint
+holds N of them out, class-balanced, and scores them after every epoch) with a recipe of
+`cnnlib.training.recipes` (a network and its `TrainConfig`; the flags below change single
+settings), shows a progress bar per epoch, writes a checkpoint
 atomically after every epoch, and finally the model file (architecture, weights, batch-
 norm statistics, input normalization) for `python -m cnnlib.evaluate`.
 
@@ -26,13 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..nn.models import reference_network
-from ..nn.normalization import channel_stats
 from ..nn.serialization import save_model
 from ..training.data import ENV_VAR, SUBSETS, load_cifar10, load_cifar10_label_names
+from ..training.recipes import RECIPES, recipe
 from ..training.schedules import SCHEDULES
 from ..training.splits import validation_split
-from ..training.trainer import History, TrainConfig, Trainer, TrainingDiverged, TrainingInterrupted
+from ..training.trainer import History, Trainer, TrainingDiverged, TrainingInterrupted
 from .preflight import check_readable_file, check_writable_file
 
 # Recipe options: (flag, TrainConfig field, type, help).
@@ -48,7 +48,7 @@ RECIPE = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    defaults = TrainConfig()
+    defaults = RECIPES["book50"].config
     p = argparse.ArgumentParser(
         prog="python -m cnnlib.train",
         description="Train the book's reference CNN on CIFAR-10's training batches.")
@@ -56,10 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"folder holding cifar-10-batches-py/ (default: ${ENV_VAR}; "
                         "with neither, the official archive is downloaded)")
     p.add_argument("--out", default="model.npz", help="model file to write (default: model.npz)")
+    p.add_argument("--recipe", choices=sorted(RECIPES), default="book50",
+                   help="network and training settings: " + "; ".join(
+                       f"{name}: {r.description}" for name, r in RECIPES.items())
+                   + " (default: book50)")
     for flag, name, typ, text in RECIPE:
         choices = sorted(SCHEDULES) if name == "schedule" else None
         p.add_argument(flag, type=typ, default=None, choices=choices,
-                       help=f"{text} (default: {getattr(defaults, name)})")
+                       help=f"{text} (default: the recipe's; book50: "
+                            f"{getattr(defaults, name)})")
     p.add_argument("--subset", choices=SUBSETS, default="full",
                    help="which images of DIR: 'full' every image of its training batches "
                         "(default), 'book' the book's 5,170")
@@ -100,7 +105,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Trainer, list[str], Path, Path]:
     if args.resume:
         check_readable_file(args.resume, "--resume")
     else:
-        TrainConfig(**_recipe(args))  # validates the recipe before any data is read
+        recipe(args.recipe).with_settings(**_recipe(args))  # checked before any data is read
     if args.limit is not None and args.limit < 1:
         raise ValueError(f"--limit {args.limit} must be at least 1 (a number of images)")
     if args.validation < 0:
@@ -133,10 +138,8 @@ def _prepare(args: argparse.Namespace) -> tuple[Trainer, list[str], Path, Path]:
         print(f"Resuming {args.resume} at epoch {trainer.epoch + 1}, step {trainer.step}",
               file=sys.stderr)
     else:
-        config = TrainConfig(**_recipe(args))
-        mean, std = channel_stats(x_train)
-        model = reference_network(config.seed, mean=mean, std=std)
-        trainer = Trainer(model, x_train, y_train, config, **held_out)
+        chosen = recipe(args.recipe).with_settings(**_recipe(args))
+        trainer = Trainer(chosen.network(x_train), x_train, y_train, chosen.config, **held_out)
     return trainer, names, out, ckpt
 
 
@@ -154,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     c = trainer.config
     n_params = sum(p.size for p in trainer.model.params.values())
-    print(f"Training the reference network ({n_params:,} parameters) on {len(trainer.y_train):,} "
+    what = "the resumed network" if args.resume else recipe(args.recipe).network_name
+    print(f"Training {what} ({n_params:,} parameters) on {len(trainer.y_train):,} "
           f"images: {c.epochs} epochs of {trainer.steps_per_epoch} steps, batch {c.batch_size}, "
           f"{c.schedule} lr {c.lr:g}, seed {c.seed}; checkpoint {ckpt}", file=sys.stderr)
     start = time.perf_counter()
@@ -173,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nerror: could not write the checkpoint {ckpt}: {err}", file=sys.stderr)
         return 1
     wall = time.perf_counter() - start
-    metadata = {"class_names": names, "config": c.to_dict(), "history": history.to_dict(),
+    metadata = {"class_names": names, "recipe": None if args.resume else args.recipe,
+                "config": c.to_dict(), "history": history.to_dict(),
                 "train_images": len(trainer.y_train), "validation_images": args.validation,
                 "train_seconds": round(wall, 1)}
     try:

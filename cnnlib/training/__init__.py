@@ -6,6 +6,7 @@
 - `schedules`: learning-rate schedules;
 - `metrics`: accuracy, confusion matrices, predictions in batches;
 - `checkpoint`: resumable training state;
+- `recipes`: recipes by name, a network and its `TrainConfig` ("book50", "fast");
 - `trainer`: `Trainer` and `TrainConfig`, the training loop.
 
 `cnnlib.training.Trainer` (and the other names below) is `cnnlib.training.trainer.Trainer`.

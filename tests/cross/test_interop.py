@@ -32,6 +32,7 @@ from cnnlib import (
     Standardize,
     Tanh,
 )
+from cnnlib.nn.models import fast_network
 
 torch = require_torch()
 from cnnlib.interop import from_torch, to_torch  # noqa: E402
@@ -281,3 +282,29 @@ def test_cnnlib_works_without_torch_and_interop_says_how_to_install():
     """)
     assert done.returncode == 0, done.stderr
     assert "pip install torch==2.13.0" in done.stdout, done.stdout
+
+
+def test_fast_network_logits_and_gradients_match():
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, (24, 32, 32, 3)).astype(np.uint8)
+    model = fast_network(0, whiten=images, widths=(8, 16, 32), directions=4,
+                         mean=(125.0, 123.0, 114.0), std=(63.0, 62.0, 66.0))
+    last = model.layers[-1]
+    last.params["weight"][...] = rng.normal(0, 0.05, last.params["weight"].shape)
+    model.forward(images[12:])  # running statistics from other images
+    model.eval()
+    logits = model.forward(images[:12])
+    theirs = to_torch(model)(nchw(images[:12])).detach().numpy()
+    assert rel(logits, theirs) <= 1e-4, f"relative difference {rel(logits, theirs):.2e}"
+    float64(model).train()
+    twin = to_torch(model).double()
+    labels = rng.integers(0, 10, 12)
+    loss, dlogits = cnnlib.softmax_cross_entropy(model.forward(images[:12].astype(np.float64)),
+                                                 labels)
+    model.backward(dlogits)
+    torch.nn.functional.cross_entropy(twin(nchw(images[:12].astype(np.float64))),
+                                      torch.tensor(labels)).backward()
+    grads = from_torch(twin).grads
+    scale = max(np.abs(g).max() for g in grads.values())
+    worst = max(np.abs(model.grads[k] - grads[k]).max() for k in grads) / scale
+    assert worst < 1e-6, f"largest gradient difference relative to the largest gradient {worst:.2e}"

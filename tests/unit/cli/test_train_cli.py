@@ -15,9 +15,9 @@ import pytest
 from training_helpers import NAMES, interrupt_at, write_cifar_folder
 
 from cnnlib.cli import train as train_cli
-from cnnlib.nn.models import reference_network
+from cnnlib.nn.models import fast_network, reference_network
 from cnnlib.nn.serialization import load_model_with_metadata
-from cnnlib.training import Trainer
+from cnnlib.training import Trainer, recipes
 
 
 @pytest.fixture
@@ -30,7 +30,9 @@ def narrow_network(monkeypatch):
     """The reference network's layout at 1/8 of its width: the command line runs as it
     does for real, in a fraction of the time (the entry-point test uses the full one)."""
     narrow = functools.partial(reference_network, widths=(4, 8, 16), hidden=16)
-    monkeypatch.setattr(train_cli, "reference_network", narrow)
+    monkeypatch.setattr(recipes, "reference_network", narrow)
+    monkeypatch.setattr(recipes, "fast_network",
+                        functools.partial(fast_network, widths=(4, 8, 16), directions=3))
 
 
 # ----------------------------------------------------------------------- command line
@@ -54,6 +56,20 @@ def test_cli_trains_and_writes_a_loadable_model(cifar_dir, tmp_path, capsys, nar
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "model.ckpt.npz", "model.npz"]
     std = model.layers[0].buffers["std"]
     assert model.layers[0].buffers["mean"].shape == (3,) and np.all((std > 60) & (std < 90))
+
+
+def test_cli_recipe_fast_trains_the_fast_network_with_its_settings(cifar_dir, tmp_path,
+                                                                   capsys, narrow_network):
+    out = tmp_path / "model.npz"
+    code, _, err = run_main(["--data", cifar_dir, "--recipe", "fast", "--epochs", 1,
+                             "--batch-size", 16, "--out", out], capsys)
+    assert code == 0, err
+    assert err.startswith("Training the fast network")
+    model, meta = load_model_with_metadata(out)
+    assert meta["recipe"] == "fast" and meta["config"]["epochs"] == 1
+    assert meta["config"]["label_smoothing"] == 0.2  # the recipe's, not book50's 0.1
+    assert type(model.layers[-3]).__name__ == "MaxPool2D"  # the global pool of fast_network
+    assert model.layers[1].params["weight"].shape == (6, 3, 3, 3)  # 2 × 3 whitening filters
 
 
 def test_cli_ctrl_c_saves_and_resume_matches_uninterrupted(cifar_dir, tmp_path, capsys,

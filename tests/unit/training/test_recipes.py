@@ -1,0 +1,51 @@
+"""Recipes by name: book50 is the chapter's defaults on the reference network, fast the
+fast network with its own settings; unknown names and bad settings are refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnlib.nn.models import reference_network
+from cnnlib.nn.normalization import channel_stats
+from cnnlib.training import TrainConfig
+from cnnlib.training.recipes import RECIPES, recipe
+
+
+def images(n: int = 16) -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
+
+
+def test_book50_is_the_reference_network_with_the_default_settings():
+    book = recipe("book50")
+    assert book.config == TrainConfig() and book.config.epochs == 50
+    x = images()
+    mean, std = channel_stats(x)
+    ours = book.network(x, seed=3)
+    theirs = reference_network(3, mean=mean, std=std)
+    assert repr(ours) == repr(theirs)
+    for key, value in theirs.params.items():
+        np.testing.assert_array_equal(ours.params[key], value)
+
+
+def test_fast_is_twelve_epochs_with_label_smoothing_and_a_whitened_stem():
+    fast = recipe("fast")
+    assert (fast.config.epochs, fast.config.label_smoothing) == (12, 0.2)
+    x = images()
+    model = fast.network(x)
+    stem = model.layers[1]
+    assert stem.params["weight"].shape == (24, 3, 3, 3) and not stem.params["bias"].any()
+    np.testing.assert_array_equal(stem.params["weight"][12:], -stem.params["weight"][:12])
+
+
+def test_with_settings_changes_one_setting_and_checks_it():
+    assert recipe("fast").with_settings(epochs=3).config.epochs == 3
+    assert recipe("fast").config.epochs == 12  # the registered recipe is unchanged
+    with pytest.raises(ValueError, match="epochs = 0"):
+        recipe("fast").with_settings(epochs=0)
+
+
+def test_unknown_recipe_names_the_known_ones():
+    with pytest.raises(ValueError, match=r"recipe = 'quick' must be one of \['book50', 'fast'\]"):
+        recipe("quick")
+    assert sorted(RECIPES) == ["book50", "fast"]
