@@ -207,3 +207,19 @@ def test_run_all_writes_the_report_the_csv_and_the_profile(tmp_path):
     rows = (tmp_path / "benchmark.csv").read_text().splitlines()
     assert rows[0] == "section,item,phase,contender,value,unit,ratio_vs_pytorch" and len(rows) > 40
     assert "cProfile" in (tmp_path / "profile.txt").read_text()
+
+
+def test_bench_recipes_trains_each_run_and_writes_both_tables(tmp_path):
+    out = tmp_path / "recipes.md"
+    run("bench_recipes.py", "--runs", "fast", "fast, random stem", "--seeds", 0, 1,
+        "--epochs", 1, "--limit", 200, "--out", out, env=cifar_env())
+    ablation, to_accuracy = tables(out.read_text())
+    assert labels(ablation) == labels(to_accuracy) == ["fast", "fast, random stem"]
+    assert all(row["seeds"] == "2" and " ± " in row["final validation %"] for row in ablation)
+    raw = json.loads(out.with_suffix(".json").read_text())
+    assert [r["seed"] for r in raw["runs"]["fast"]] == [0, 1]
+    assert all(len(r["val_acc"]) == len(r["seconds"]) == 1 for r in raw["runs"]["fast"])
+    # The report can be rewritten from the raw numbers alone, identically.
+    before = out.read_text()
+    run("bench_recipes.py", "--tables-only", "--out", out)
+    assert out.read_text() == before
