@@ -1,0 +1,55 @@
+"""The checks of the answer-a-number exercises accept every right answer (rounded as a
+person would) and reject the wrong answers learners really write, naming the exercise.
+
+Each case runs the chapter's exercise setup, sets the answer variables, then runs the
+exercise's check cell, as the reader's notebook does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from conftest import REPO_ROOT
+from test_exercises import exercise_section, failure_of, run_cell
+
+CHAPTER_2 = REPO_ROOT / "chapters" / "02_how_networks_learn.ipynb"
+
+# The graph of Exercise 2.2 at x = 0.5, w = 3, b = 1: dL/dz = σ(z) − 1 with z = 2.5.
+DL_DZ = 1 / (1 + math.exp(-2.5)) - 1
+
+CASES = [
+    # (exercise, answers, right?, why)
+    ("2.2", {"dL_dw": DL_DZ * 0.5, "dL_db": DL_DZ}, True, "the chain rule"),
+    ("2.2", {"dL_dw": round(DL_DZ * 0.5, 7), "dL_db": round(DL_DZ, 7)}, True, "rounded"),
+    ("2.2", {"dL_dw": DL_DZ / 0.5, "dL_db": DL_DZ}, False, "divides by x"),
+    ("2.2", {"dL_dw": DL_DZ, "dL_db": DL_DZ}, False, "forgets the factor x"),
+    ("2.2", {"dL_dw": DL_DZ * 3, "dL_db": DL_DZ}, False, "multiplies by w instead of x"),
+    ("2.2", {"dL_dw": -DL_DZ * 0.5, "dL_db": -DL_DZ}, False, "sign of the loss's slope"),
+    ("2.3", {"lr_max": 1 / 3}, True, "exact"),
+    ("2.3", {"lr_max": 0.33}, True, "rounded to two digits"),
+    ("2.3", {"lr_max": 0.333}, True, "rounded to three digits"),
+    ("2.3", {"lr_max": 1 / 6}, False, "the one-step rate, not the largest"),
+    ("2.3", {"lr_max": 2 / 3}, False, "|1 − 6η| < 2"),
+    ("2.3", {"lr_max": 0.3}, False, "too cautious"),
+    ("2.3", {"lr_max": 1.0}, False, "unit step"),
+]
+
+
+@pytest.mark.parametrize(("label", "answers", "right", "why"), CASES,
+                         ids=[f"{c[0]}-{c[3]}" for c in CASES])
+def test_check_tells_right_from_wrong(label, answers, right, why, monkeypatch):
+    monkeypatch.chdir(CHAPTER_2.parent)
+    section = exercise_section(CHAPTER_2)
+    namespace: dict = {"__name__": "__exercises__"}
+    for cell in section.setup:
+        if cell["cell_type"] == "code":
+            run_cell(cell, namespace, "setup")
+    (exercise,) = [e for e in section.exercises if e.label == label]
+    namespace.update(answers)
+    err = failure_of(exercise.of("exercise-check")[0], namespace, f"check {label}")
+    if right:
+        assert err is None, f"{why}: a right answer fails: {err}"
+    else:
+        assert err is not None, f"{why}: a wrong answer passes"
+        assert str(err).startswith(f"Exercise {label}: "), err
