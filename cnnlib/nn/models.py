@@ -31,6 +31,16 @@ def conv_bn_relu(in_channels: int, out_channels: int, rng: np.random.Generator) 
             BatchNorm2D(out_channels), ReLU()]
 
 
+def _pooled_side(image_size: int, widths: Sequence[int], part: str) -> int:
+    """The map's side after one 2×2 pool per entry of widths; ValueError unless it divides
+    evenly (`part` names what each entry is in the message: "stage" or "block")."""
+    side = image_size // 2 ** len(widths)
+    if side < 1 or image_size % 2 ** len(widths):
+        raise ValueError(f"image_size = {image_size} must be divisible by 2^{len(widths)} "
+                         f"(one 2×2 pool per {part} of widths = {tuple(widths)})")
+    return side
+
+
 def reference_network(seed: Seed = 0, *, widths: Sequence[int] = (32, 64, 128),
                       hidden: int = 256, dropout: float = 0.5, num_classes: int = 10,
                       mean: Sequence[float] = (0.0, 0.0, 0.0),
@@ -44,10 +54,7 @@ def reference_network(seed: Seed = 0, *, widths: Sequence[int] = (32, 64, 128),
     conv-BN-ReLU blocks and a 2×2 max pool.
     """
     widths = positive_ints("widths", widths)
-    side = image_size // 2 ** len(widths)
-    if side < 1 or image_size % 2 ** len(widths):
-        raise ValueError(f"image_size = {image_size} must be divisible by 2^{len(widths)} "
-                         f"(one 2×2 pool per stage of widths = {tuple(widths)})")
+    side = _pooled_side(image_size, widths, "stage")
     gen = make_rng(seed)
     layers: list[Layer] = [Standardize(mean, std)]
     channels = len(mean)
@@ -88,10 +95,7 @@ def fast_network(seed: Seed = 0, *, whiten: np.ndarray | None = None,
     """
     widths = positive_ints("widths", widths)
     directions = positive_int("directions", directions)
-    side = image_size // 2 ** len(widths)
-    if side < 1 or image_size % 2 ** len(widths):
-        raise ValueError(f"image_size = {image_size} must be divisible by 2^{len(widths)} "
-                         f"(one 2×2 pool per block of widths = {tuple(widths)})")
+    side = _pooled_side(image_size, widths, "block")
     gen = make_rng(seed)
     channels = len(mean)
     stem = Conv2D(channels, 2 * directions, 3, padding=1, seed=gen)
