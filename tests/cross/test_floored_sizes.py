@@ -112,3 +112,17 @@ def test_pooling_with_a_skipped_gap_matches_torch(ours, theirs):
     yt.backward(torch.tensor(dout.transpose(0, 3, 1, 2).copy()))
     np.testing.assert_allclose(y, yt.detach().numpy().transpose(0, 2, 3, 1), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(dx, xt.grad.numpy().transpose(0, 2, 3, 1), rtol=1e-5, atol=1e-6)
+
+
+def test_pytorch_rounds_pooling_down_by_default_and_up_with_ceil_mode():
+    """Chapter 5's claim about frameworks, for the one of them installed here: on 30
+    columns a 3-wide window at stride 2 gives 14 windows by default, 15 with ceil_mode
+    (the 15th hangs over the edge), where cnnlib refuses the size."""
+    torch = require_torch()
+    x = torch.arange(30.0).reshape(1, 1, 1, 30).expand(1, 1, 3, 30)
+    floor = torch.nn.functional.max_pool2d(x, 3, 2)
+    ceil = torch.nn.functional.max_pool2d(x, 3, 2, ceil_mode=True)
+    assert floor.shape[-1] == 14 and floor.max() == 28  # column 29 is never read
+    assert ceil.shape[-1] == 15 and ceil.max() == 29  # the 15th window pools columns 28-29
+    with pytest.raises(ValueError, match="30"):
+        MaxPool2D(3, 2).forward(np.zeros((1, 3, 30, 1)))
