@@ -44,7 +44,7 @@ help:
 	@echo "make test       ruff + pytest tests/ (incl. a strict book build) + nbval on chapters/"
 	@echo "make exercises  the student edition: the chapters without solutions, in exercises/"
 	@echo "make lab        JupyterLab on the chapters, with this project's environment"
-	@echo "make bench      speed benchmarks: layers, steps, one epoch vs PyTorch, the limits (prints tables)"
+	@echo "make bench      speed benchmarks: layers, steps, one epoch vs PyTorch, the limits, time to accuracy (tables; the last alone takes over an hour)"
 	@echo "make clean      remove build outputs and caches (keeps .venv and _vendor)"
 	@echo "make distclean  also remove .venv and _vendor"
 
@@ -115,6 +115,7 @@ bench: $(VENV_STAMP)
 	python benchmarks/bench_epoch.py --winograd $(if $(BENCH_BEFORE),--before $(BENCH_BEFORE))
 	python benchmarks/bench_winograd.py
 	python benchmarks/bench_limits.py
+	python benchmarks/bench_recipes.py
 
 # The notebook server is offline: no news feed, no update check.
 lab: $(VENV_STAMP)
