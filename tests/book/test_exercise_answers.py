@@ -1,4 +1,4 @@
-"""The checks of the answer-a-number exercises accept every right answer (rounded as a
+"""The checks of the answer-a-number and counting exercises (2.2, 2.3, 4.1, 4.3) accept every right answer (rounded as a
 person would) and reject the wrong answers learners really write, naming the exercise.
 
 Each case runs the chapter's exercise setup, sets the answer variables, then runs the
@@ -14,12 +14,43 @@ from conftest import REPO_ROOT
 from test_exercises import exercise_section, failure_of, run_cell
 
 CHAPTER_2 = REPO_ROOT / "chapters" / "02_how_networks_learn.ipynb"
+CHAPTER_4 = REPO_ROOT / "chapters" / "04_output_dimensions.ipynb"
 
 # The graph of Exercise 2.2 at x = 0.5, w = 3, b = 1: dL/dz = σ(z) − 1 with z = 2.5.
 DL_DZ = 1 / (1 + math.exp(-2.5)) - 1
 
+
+
+def positions_loop(w, f, s, p):
+    count, left = 0, 0
+    while left + f <= w + 2 * p:
+        count, left = count + 1, left + s
+    return count
+
+
+def positions_loop_off_by_one(w, f, s, p):
+    count, left = 0, 0
+    while left + f < w + 2 * p:  # the last window that ends at the edge is not counted
+        count, left = count + 1, left + s
+    return count
+
+
 CASES = [
     # (exercise, answers, right?, why)
+    ("4.1", {"answer": [55, 28, 4, 16, 64]}, True, "floored"),
+    ("4.1", {"answer": [55.0, 28.0, 4.0, 16.0, 64.0]}, True, "the right sizes as floats"),
+    ("4.1", {"answer": [55.0, 28.0, 4.0, 16.5, 64.0]}, False, "plain division, no floor"),
+    ("4.1", {"answer": [55, 28, 4, 17, 64]}, False, "rounded up or to nearest"),
+    ("4.1", {"answer": [54, 27, 3, 15, 63]}, False, "forgets the + 1"),
+    ("4.1", {"answer": [55, 24, 3, 15, 64]}, False, "forgets the padding"),
+    ("4.3", {"count_positions": positions_loop}, True, "a loop"),
+    ("4.3", {"count_positions": lambda w, f, s, p: (w - f + 2 * p) // s + 1}, True,
+     "the floor formula"),
+    ("4.3", {"count_positions": lambda w, f, s, p: (w - f + 2 * p) / s + 1}, False,
+     "plain division"),
+    ("4.3", {"count_positions": positions_loop_off_by_one}, False, "< instead of <="),
+    ("4.3", {"count_positions": lambda w, f, s, p: positions_loop(w, f, s, 0)}, False,
+     "forgets the padding"),
     ("2.2", {"dL_dw": DL_DZ * 0.5, "dL_db": DL_DZ}, True, "the chain rule"),
     ("2.2", {"dL_dw": round(DL_DZ * 0.5, 7), "dL_db": round(DL_DZ, 7)}, True, "rounded"),
     ("2.2", {"dL_dw": DL_DZ / 0.5, "dL_db": DL_DZ}, False, "divides by x"),
@@ -39,8 +70,9 @@ CASES = [
 @pytest.mark.parametrize(("label", "answers", "right", "why"), CASES,
                          ids=[f"{c[0]}-{c[3]}" for c in CASES])
 def test_check_tells_right_from_wrong(label, answers, right, why, monkeypatch):
-    monkeypatch.chdir(CHAPTER_2.parent)
-    section = exercise_section(CHAPTER_2)
+    chapter = {"2": CHAPTER_2, "4": CHAPTER_4}[label.split(".")[0]]
+    monkeypatch.chdir(chapter.parent)
+    section = exercise_section(chapter)
     namespace: dict = {"__name__": "__exercises__"}
     for cell in section.setup:
         if cell["cell_type"] == "code":
