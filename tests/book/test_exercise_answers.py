@@ -1,5 +1,6 @@
-"""The checks of the answer-a-number and counting exercises (2.2, 2.3, 4.1, 4.3) accept every right answer (rounded as a
-person would) and reject the wrong answers learners really write, naming the exercise.
+"""The checks of the answer-a-number and counting exercises (2.2, 2.3, 4.1, 4.3) accept
+every right answer (rounded as a person would, or in an equivalent form) and reject the
+wrong answers learners really write, naming the exercise.
 
 Each case runs the chapter's exercise setup, sets the answer variables, then runs the
 exercise's check cell, as the reader's notebook does.
