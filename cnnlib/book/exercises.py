@@ -8,7 +8,11 @@ Book: the "Exercises" section at the end of every chapter.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dis
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import CodeType
 from typing import Any
 
 import numpy as np
@@ -60,3 +64,94 @@ def check_close(label: str, what: str, got: Any, expected: Any, *,
             f"it is {got[worst]!r}, expected {expected[worst]!r} "
             f"(largest difference {diff.max():.3g})"
         )
+
+
+def _code_objects(code: CodeType) -> list[CodeType]:
+    """code and every function, lambda or comprehension nested in it."""
+    found = [code]
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            found += _code_objects(const)
+    return found
+
+
+def _is_loop(instruction: dis.Instruction) -> bool:
+    """A Python loop (for, while, a comprehension) compiles to an iteration or to a jump
+    back to an earlier instruction; nothing else jumps backwards."""
+    jumps = instruction.opcode in dis.hasjrel or instruction.opcode in dis.hasjabs
+    return instruction.opname == "FOR_ITER" or (
+        jumps and isinstance(instruction.argval, int) and instruction.argval <= instruction.offset)
+
+
+def check_no_python_loops(label: str, fn: Callable[..., Any], hint: str) -> None:
+    """Fail if fn's own code holds a Python loop: for, while or a comprehension (read from
+    its bytecode, so it works wherever the function was defined). Loops inside the NumPy
+    functions it calls do not count: that is what "vectorized" means."""
+    name = getattr(fn, "__qualname__", repr(fn))
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        raise AssertionError(f"Exercise {label}: {name} should be a function defined with def")
+    for inner in _code_objects(code):
+        for instruction in dis.get_instructions(inner):
+            if _is_loop(instruction):
+                raise AssertionError(
+                    f"Exercise {label}: {name} uses a Python loop (a for, a while or a "
+                    f"comprehension, line {instruction.positions.lineno - code.co_firstlineno + 1}"
+                    f" of the function); the exercise asks for none: {hint}")
+
+
+class _CountingArray(np.ndarray):
+    """An array that counts how often it is indexed (x[...] on it or its views)."""
+
+    counter: list[int]
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self.counter = getattr(obj, "counter", [0])
+
+    def __getitem__(self, key: Any) -> Any:
+        self.counter[0] += 1
+        return super().__getitem__(key)
+
+
+def check_indexing_at_most(label: str, fn: Callable[..., Any], x: np.ndarray,
+                           *args: Any, limit: int, what: str) -> Any:
+    """fn(x, *args), failing if fn indexes x (or a view of it) more than `limit` times:
+    a loop over the output positions indexes it once per position, a loop over the
+    F·F offsets of a filter once per offset. `what` says what the exercise allows.
+    Returns fn's result (a stub still a stub fails as in `attempt`)."""
+    counting = np.asarray(x).view(_CountingArray)
+    counting.counter = [0]
+    result = attempt(label, fn, counting, *args)
+    if counting.counter[0] > limit:
+        name = getattr(fn, "__qualname__", repr(fn))
+        raise AssertionError(
+            f"Exercise {label}: {name} indexed its input {counting.counter[0]} times, more "
+            f"than {limit}: it loops over the output positions, and the exercise asks for "
+            f"{what}")
+    return np.asarray(result)
+
+
+@contextmanager
+def forbidding(label: str, namespace: dict, name: str) -> Iterator[None]:
+    """Within the block, calling `name` fails naming the exercise (for exercises that say
+    "without `name`"): in namespace (the notebook's globals), in the module that defines
+    it and in the `cnnlib` package, so that importing it again does not get round it.
+    Everything is restored afterwards, whatever happens."""
+    original = namespace[name]
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"Exercise {label}: the exercise asks you not to call {name}; "
+                             "build it yourself")
+
+    homes = [namespace]
+    for module_name in (getattr(original, "__module__", None), "cnnlib"):
+        module = sys.modules.get(module_name or "")
+        if module is not None and getattr(module, name, None) is original:
+            homes.append(vars(module))
+    for home in homes:
+        home[name] = refused
+    try:
+        yield
+    finally:
+        for home in homes:
+            home[name] = original

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from conftest import REPO_ROOT
 from test_exercises import exercise_section, failure_of, run_cell
 
-CHAPTER_2 = REPO_ROOT / "chapters" / "02_how_networks_learn.ipynb"
-CHAPTER_4 = REPO_ROOT / "chapters" / "04_output_dimensions.ipynb"
+CHAPTERS = {"1": "01_pixels.ipynb", "2": "02_how_networks_learn.ipynb",
+            "3": "03_convolution.ipynb", "4": "04_output_dimensions.ipynb"}
 
 # The graph of Exercise 2.2 at x = 0.5, w = 3, b = 1: dL/dz = σ(z) − 1 with z = 2.5.
 DL_DZ = 1 / (1 + math.exp(-2.5)) - 1
@@ -36,8 +37,74 @@ def positions_loop_off_by_one(w, f, s, p):
     return count
 
 
+
+
+def rows_by_a_loop(images):  # right values, but the exercise asks for no Python loop
+    return np.stack([image.transpose(2, 0, 1).reshape(-1) for image in images])
+
+
+def rows_without_the_transpose(images):
+    return images.reshape(len(images), 3072)
+
+
+def rows_with_the_wrong_transpose(images):
+    return images.transpose(0, 3, 2, 1).reshape(len(images), 3072)  # columns before rows
+
+
+def dilated_by_positions(x, weight, dilation):  # right values, one window at a time
+    n, h, w, _ = x.shape
+    k, f, d = weight.shape[0], weight.shape[1], dilation
+    out = np.zeros((n, h - d * (f - 1), w - d * (f - 1), k))
+    for i in range(out.shape[1]):
+        for j in range(out.shape[2]):
+            taps = x[:, i:i + d * (f - 1) + 1:d, j:j + d * (f - 1) + 1:d, :]
+            out[:, i, j, :] = np.einsum("nabc,kabc->nk", taps, weight)
+    return out
+
+
+def dilated_without_the_gaps(x, weight, dilation):
+    from cnnlib.core.functional import conv2d
+    return conv2d(x, weight)  # dilation ignored: the taps are next to each other
+
+
+def windows_by_positions(x, f):  # right values, one window at a time
+    n, h, w, c = x.shape
+    return np.stack([x[:, i:i + f, j:j + f, :].reshape(n, -1)
+                     for i in range(h - f + 1) for j in range(w - f + 1)], axis=1
+                    ).reshape(-1, f * f * c)
+
+
+def windows_by_the_library(x, f):
+    from cnnlib.core.im2col import extract_windows
+    return extract_windows(x, f, 1).reshape(-1, f * f * x.shape[-1])
+
+
+def windows_with_offsets_swapped(x, f):
+    n, h, w, c = x.shape
+    h2, w2 = h - f + 1, w - f + 1
+    cols = np.empty((n, h2, w2, f, f, c), dtype=x.dtype)
+    for a in range(f):
+        for b in range(f):
+            cols[:, :, :, b, a, :] = x[:, a:a + h2, b:b + w2, :]  # (b, a): a missing transpose
+    return cols.reshape(n * h2 * w2, f * f * c)
+
+
 CASES = [
-    # (exercise, answers, right?, why)
+    # (exercise, answers, right?, why); the exercise's solution is run first, so an entry
+    # replaces only the functions it names.
+    ("1.2", {}, True, "the solution"),
+    ("1.2", {"images_to_rows": lambda images: np.moveaxis(images, -1, 1).reshape(
+        len(images), -1)}, True, "moveaxis"),
+    ("1.2", {"images_to_rows": rows_by_a_loop}, False, "a Python loop"),
+    ("1.2", {"images_to_rows": rows_without_the_transpose}, False, "no transpose"),
+    ("1.2", {"images_to_rows": rows_with_the_wrong_transpose}, False, "rows and columns swapped"),
+    ("3.4", {}, True, "the solution"),
+    ("3.4", {"dilated_conv2d": dilated_by_positions}, False, "a loop over positions"),
+    ("3.4", {"dilated_conv2d": dilated_without_the_gaps}, False, "dilation ignored"),
+    ("3.5", {}, True, "the solution"),
+    ("3.5", {"window_matrix": windows_by_positions}, False, "a loop over positions"),
+    ("3.5", {"window_matrix": windows_by_the_library}, False, "calls extract_windows"),
+    ("3.5", {"window_matrix": windows_with_offsets_swapped}, False, "offsets swapped"),
     ("4.1", {"answer": [55, 28, 4, 16, 64]}, True, "floored"),
     ("4.1", {"answer": [55.0, 28.0, 4.0, 16.0, 64.0]}, True, "the right sizes as floats"),
     ("4.1", {"answer": [55.0, 28.0, 4.0, 16.5, 64.0]}, False, "plain division, no floor"),
@@ -71,7 +138,7 @@ CASES = [
 @pytest.mark.parametrize(("label", "answers", "right", "why"), CASES,
                          ids=[f"{c[0]}-{c[3]}" for c in CASES])
 def test_check_tells_right_from_wrong(label, answers, right, why, monkeypatch):
-    chapter = {"2": CHAPTER_2, "4": CHAPTER_4}[label.split(".")[0]]
+    chapter = REPO_ROOT / "chapters" / CHAPTERS[label.split(".")[0]]
     monkeypatch.chdir(chapter.parent)
     section = exercise_section(chapter)
     namespace: dict = {"__name__": "__exercises__"}
@@ -79,6 +146,8 @@ def test_check_tells_right_from_wrong(label, answers, right, why, monkeypatch):
         if cell["cell_type"] == "code":
             run_cell(cell, namespace, "setup")
     (exercise,) = [e for e in section.exercises if e.label == label]
+    for cell in exercise.of("exercise-solution"):
+        run_cell(cell, namespace, f"solution {label}")
     namespace.update(answers)
     err = failure_of(exercise.of("exercise-check")[0], namespace, f"check {label}")
     if right:
