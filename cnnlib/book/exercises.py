@@ -19,14 +19,22 @@ import numpy as np
 
 
 def attempt(label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """fn(*args, **kwargs), with a stub that is still a stub turned into a clear failure."""
+    """fn(*args, **kwargs), with a stub that is still a stub turned into a clear failure,
+    and any error raised inside the reader's function named with the exercise (the
+    original error and its line stay attached, as the cause)."""
+    name = getattr(fn, "__qualname__", repr(fn))
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
-        name = getattr(fn, "__qualname__", repr(fn))
         raise AssertionError(
             f"Exercise {label}: implement {name} first (it still raises NotImplementedError)"
         ) from None
+    except AssertionError:
+        raise
+    except Exception as err:
+        raise AssertionError(
+            f"Exercise {label}: {name} raised {type(err).__name__}: {err} (the traceback "
+            "above points at the line)") from err
 
 
 def answered(label: str, value: Any, name: str = "answer") -> Any:

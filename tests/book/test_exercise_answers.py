@@ -16,7 +16,9 @@ from conftest import REPO_ROOT
 from test_exercises import exercise_section, failure_of, run_cell
 
 CHAPTERS = {"1": "01_pixels.ipynb", "2": "02_how_networks_learn.ipynb",
-            "3": "03_convolution.ipynb", "4": "04_output_dimensions.ipynb"}
+            "3": "03_convolution.ipynb", "4": "04_output_dimensions.ipynb",
+            "6": "06_parameter_sharing.ipynb", "7": "07_convolution_backward.ipynb",
+            "9": "09_fully_connected.ipynb"}
 
 # The graph of Exercise 2.2 at x = 0.5, w = 3, b = 1: dL/dz = σ(z) − 1 with z = 2.5.
 DL_DZ = 1 / (1 + math.exp(-2.5)) - 1
@@ -89,7 +91,67 @@ def windows_with_offsets_swapped(x, f):
     return cols.reshape(n * h2 * w2, f * f * c)
 
 
+def weight_grad_by_windows(x, dout, f):  # the page's way: refused, the exercise forbids it
+    from cnnlib.core.im2col import extract_windows
+    k = dout.shape[-1]
+    windows = extract_windows(x, f, 1).reshape(-1, f * f * x.shape[-1])
+    return (windows.T @ dout.reshape(-1, k)).T.reshape(k, f, f, x.shape[-1])
+
+
+def weight_grad_not_transposed_back(x, dout, f):
+    from cnnlib.core.functional import conv2d
+    return conv2d(x.transpose(3, 1, 2, 0), dout.transpose(3, 1, 2, 0))  # (C, F, F, K)
+
+
+def weight_grad_rows_and_columns_swapped(x, dout, f):
+    from cnnlib.core.functional import conv2d
+    return conv2d(x.transpose(3, 2, 1, 0), dout.transpose(3, 1, 2, 0)).transpose(3, 1, 2, 0)
+
+
+def weight_grad_first_image_only(x, dout, f):
+    from cnnlib.core.functional import conv2d
+    one = conv2d(x[:1].transpose(3, 1, 2, 0), dout[:1].transpose(3, 1, 2, 0))
+    return one.transpose(3, 1, 2, 0)  # forgets the sum over the batch
+
+
+def linear_backward_cnnlib_layout(x, w, dout):  # copied from cnnlib.Linear: W is (D, M) there
+    return dout @ w.T, x.T @ dout, dout.sum(axis=0)
+
+
+def linear_backward_db_not_summed(x, w, dout):
+    return dout @ w, dout.T @ x, dout.mean(axis=0)  # the mean, not the sum, over the batch
+
+
+def linear_backward_dx_transposed(x, w, dout):
+    return (w.T @ dout.T).T * 0 + dout @ w[::-1], dout.T @ x, dout.sum(axis=0)
+
+
 CASES = [
+    ("6.1", {"conv_params": 608, "local_params": 119_168, "dense_params": 4_522_112}, True,
+     "the counts"),
+    ("6.1", {"conv_params": 600, "local_params": 117_600, "dense_params": 4_520_544}, False,
+     "biases forgotten"),
+    ("6.1", {"conv_params": 608, "local_params": 27 * 27 * 8 * 76,
+             "dense_params": 31 * 31 * 3 * 27 * 27 * 8 + 27 * 27 * 8}, False,
+     "stride ignored (27×27 outputs)"),
+    ("6.1", {"conv_params": 608, "local_params": 8 * 76 * 196, "dense_params": 4_520_544},
+     False, "dense biases forgotten"),
+    ("7.2", {}, True, "the solution"),
+    ("7.2", {"conv_weight_grad": weight_grad_by_windows}, False, "extract_windows"),
+    ("7.2", {"conv_weight_grad": weight_grad_not_transposed_back}, False,
+     "not transposed back"),
+    ("7.2", {"conv_weight_grad": weight_grad_rows_and_columns_swapped}, False,
+     "rows and columns swapped"),
+    ("7.2", {"conv_weight_grad": weight_grad_first_image_only}, False, "no sum over the batch"),
+    ("9.2", {"in_features": 288, "n_params": 2890}, True, "the counts"),
+    ("9.2", {"in_features": 288, "n_params": 2880}, False, "biases forgotten"),
+    ("9.2", {"in_features": 250, "n_params": 2510}, False, "the page's 5×5×10"),
+    ("9.2", {"in_features": 16, "n_params": 170}, False, "only the channels"),
+    ("9.3", {}, True, "the solution"),
+    ("9.3", {"linear_backward": linear_backward_cnnlib_layout}, False, "copied from the page"),
+    ("9.3", {"linear_backward": linear_backward_db_not_summed}, False, "mean instead of sum"),
+    ("9.3", {"linear_backward": linear_backward_dx_transposed}, False, "rows of W reversed"),
+    ("9.3", {"linear_backward": lambda x, w, dout: (dout @ w, dout.T @ x)}, False, "no db"),
     # (exercise, answers, right?, why); the exercise's solution is run first, so an entry
     # replaces only the functions it names.
     ("1.2", {}, True, "the solution"),

@@ -76,3 +76,21 @@ def test_forbidding_blocks_every_route_and_restores_them():
                 cnnlib.extract_windows(np.zeros((1, 4, 4, 1)), 2, 1)
         raise ValueError("leaving the block by an exception")
     assert namespace["extract_windows"] is original is im2col.extract_windows
+
+
+def test_attempt_names_the_exercise_for_a_stub_and_for_an_error_in_the_readers_code():
+    from cnnlib.book.exercises import attempt
+
+    def stub(x):
+        raise NotImplementedError
+
+    def broken(x):
+        return np.ones((2, 3)) @ np.ones((2, 3))
+
+    assert attempt("9.9", lambda x: x + 1, 1) == 2
+    with pytest.raises(AssertionError, match=r"^Exercise 9\.9: implement .*stub first"):
+        attempt("9.9", stub, 1)
+    with pytest.raises(AssertionError, match=r"^Exercise 9\.9: .*broken raised ValueError: "
+                       r"matmul") as info:
+        attempt("9.9", broken, 1)
+    assert isinstance(info.value.__cause__, ValueError)  # the reader's line stays visible
