@@ -17,7 +17,7 @@ from test_exercises import exercise_section, failure_of, run_cell
 
 CHAPTERS = {"1": "01_pixels.ipynb", "2": "02_how_networks_learn.ipynb",
             "3": "03_convolution.ipynb", "4": "04_output_dimensions.ipynb",
-            "6": "06_parameter_sharing.ipynb", "7": "07_convolution_backward.ipynb",
+            "5": "05_pooling.ipynb", "6": "06_parameter_sharing.ipynb", "7": "07_convolution_backward.ipynb",
             "9": "09_fully_connected.ipynb"}
 
 # The graph of Exercise 2.2 at x = 0.5, w = 3, b = 1: dL/dz = σ(z) − 1 with z = 2.5.
@@ -126,7 +126,65 @@ def linear_backward_dx_transposed(x, w, dout):
     return (w.T @ dout.T).T * 0 + dout @ w[::-1], dout.T @ x, dout.sum(axis=0)
 
 
+def max_pool_backward(x, dout, f, s, *, overwrite=False, last_max=False, stride=True):
+    """Exercise 5.3's loops, with one of the mistakes learners make switched on."""
+    dx = np.zeros_like(x)
+    n_img, h2, w2, n_ch = dout.shape
+    for n in range(n_img):
+        for c in range(n_ch):
+            for i in range(h2):
+                for j in range(w2):
+                    r, q = (i * s, j * s) if stride else (i, j)
+                    window = x[n, r:r + f, q:q + f, c]
+                    flat = window.ravel()
+                    k = len(flat) - 1 - np.argmax(flat[::-1]) if last_max else np.argmax(flat)
+                    a, b = np.unravel_index(k, window.shape)
+                    if overwrite:
+                        dx[n, r + a, q + b, c] = dout[n, i, j, c]
+                    else:
+                        dx[n, r + a, q + b, c] += dout[n, i, j, c]
+    return dx
+
+
+def min_pool_with(forward_sign=-1, backward_sign=1):
+    from cnnlib import Layer, MaxPool2D
+
+    class MinPool2D(Layer):
+        def __init__(self, kernel_size=2, stride=2):
+            self._max = MaxPool2D(kernel_size, stride)
+
+        def forward(self, x):
+            return forward_sign * self._max.forward(-forward_sign * x)
+
+        def backward(self, dout):
+            return backward_sign * self._max.backward(dout)
+
+    return MinPool2D
+
+
 CASES = [
+    # (exercise, answers, right?, why); the exercise's stub and solution are run first, so
+    # an entry replaces only the names it gives.
+    ("5.1", {}, True, "the solution"),
+    ("5.1", {"avg_answer": [[10, 8], [9, 7]]}, False, "sums instead of means"),
+    ("5.1", {"max_answer": [[4, 6], [5, 3]]}, False, "windows read column by column"),
+    ("5.2", {}, True, "the solution"),
+    ("5.2", {"shape_3x3": (16, 14, 14, 64)}, False, "3x3 windows counted as (31 - 3)/2"),
+    ("5.2", {"shape_3x3": (16, 16, 16, 64)}, False, "the 2x2 answer copied"),
+    ("5.2", {"shape_2x2": (16, 16, 16, 1)}, False, "depth lost"),
+    ("5.3", {}, True, "the solution"),
+    ("5.3", {"max_pool_backward_loops": lambda x, d, f, s: max_pool_backward(
+        x, d, f, s, overwrite=True)}, False, "= instead of += where windows overlap"),
+    ("5.3", {"max_pool_backward_loops": lambda x, d, f, s: max_pool_backward(
+        x, d, f, s, last_max=True)}, False, "the last maximum takes a tie"),
+    ("5.3", {"max_pool_backward_loops": lambda x, d, f, s: max_pool_backward(
+        x, d, f, s, stride=False)}, False, "the stride forgotten"),
+    ("5.4", {}, True, "the solution"),
+    ("5.4", {"MinPool2D": min_pool_with(backward_sign=-1)}, False, "a sign in backward"),
+    ("5.4", {"MinPool2D": min_pool_with(forward_sign=1)}, False, "max, not min"),
+    ("5.5", {"answer": 10}, True, "ten pixels"),
+    ("5.5", {"answer": 8}, False, "stops at the first conv's output"),
+    ("5.5", {"answer": 12}, False, "adds 3 + 2 + 3 + 2 + 2"),
     ("6.1", {"conv_params": 608, "local_params": 119_168, "dense_params": 4_522_112}, True,
      "the counts"),
     ("6.1", {"conv_params": 600, "local_params": 117_600, "dense_params": 4_520_544}, False,
@@ -152,8 +210,6 @@ CASES = [
     ("9.3", {"linear_backward": linear_backward_db_not_summed}, False, "mean instead of sum"),
     ("9.3", {"linear_backward": linear_backward_dx_transposed}, False, "rows of W reversed"),
     ("9.3", {"linear_backward": lambda x, w, dout: (dout @ w, dout.T @ x)}, False, "no db"),
-    # (exercise, answers, right?, why); the exercise's solution is run first, so an entry
-    # replaces only the functions it names.
     ("1.2", {}, True, "the solution"),
     ("1.2", {"images_to_rows": lambda images: np.moveaxis(images, -1, 1).reshape(
         len(images), -1)}, True, "moveaxis"),
@@ -208,8 +264,8 @@ def test_check_tells_right_from_wrong(label, answers, right, why, monkeypatch):
         if cell["cell_type"] == "code":
             run_cell(cell, namespace, "setup")
     (exercise,) = [e for e in section.exercises if e.label == label]
-    for cell in exercise.of("exercise-solution"):
-        run_cell(cell, namespace, f"solution {label}")
+    for cell in exercise.of("exercise-stub") + exercise.of("exercise-solution"):
+        run_cell(cell, namespace, f"stub and solution {label}")  # stubs define the inputs
     namespace.update(answers)
     err = failure_of(exercise.of("exercise-check")[0], namespace, f"check {label}")
     if right:
