@@ -18,7 +18,7 @@ from test_exercises import exercise_section, failure_of, run_cell
 CHAPTERS = {"1": "01_pixels.ipynb", "2": "02_how_networks_learn.ipynb",
             "3": "03_convolution.ipynb", "4": "04_output_dimensions.ipynb",
             "5": "05_pooling.ipynb", "6": "06_parameter_sharing.ipynb", "7": "07_convolution_backward.ipynb",
-            "9": "09_fully_connected.ipynb"}
+            "8": "08_relu.ipynb", "9": "09_fully_connected.ipynb", "10": "10_cifar10.ipynb"}
 
 # The graph of Exercise 2.2 at x = 0.5, w = 3, b = 1: dL/dz = σ(z) − 1 with z = 2.5.
 DL_DZ = 1 / (1 + math.exp(-2.5)) - 1
@@ -162,9 +162,109 @@ def min_pool_with(forward_sign=-1, backward_sign=1):
     return MinPool2D
 
 
+def crops_with(shift_high=None, same_shift=False):
+    def random_crop_loops(images, padding, rng):
+        n, h, w, _ = images.shape
+        padded = np.pad(images, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+        out = np.empty_like(images)
+        high = 2 * padding + 1 if shift_high is None else shift_high(padding)
+        top, left = rng.integers(0, high, size=2)
+        for i in range(n):
+            if not same_shift:
+                top, left = rng.integers(0, high, size=2)
+            out[i] = padded[i, top:top + h, left:left + w]
+        return out
+    return random_crop_loops
+
+
+def leaky_with(backward_slope=True, fixed_alpha=None):
+    from cnnlib import Layer
+
+    class LeakyReLU(Layer):
+        def __init__(self, alpha=0.01):
+            self.alpha = alpha if fixed_alpha is None else fixed_alpha
+
+        def forward(self, x):
+            self._slope = np.where(x > 0, 1.0, self.alpha)
+            return x * self._slope
+
+        def backward(self, dout):
+            return dout * self._slope if backward_slope else dout
+
+    return LeakyReLU
+
+
+def naive_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def clipped_sigmoid(x):
+    return 1 / (1 + np.exp(-np.clip(x, -500, 500)))
+
+
+def batchnorm_with(ddof=0, axis=(0, 1, 2), eps=1e-5, sqrt=True):
+    def batchnorm_forward(x, gamma, beta, eps_=1e-5):
+        mean = x.mean(axis=axis, keepdims=axis == 0)
+        var = x.var(axis=axis, ddof=ddof, keepdims=axis == 0)
+        scale = np.sqrt(var + eps) if sqrt else var + eps
+        return gamma * (x - mean) / scale + beta
+    return batchnorm_forward
+
+
 CASES = [
     # (exercise, answers, right?, why); the exercise's stub and solution are run first, so
     # an entry replaces only the names it gives.
+    ("8.1", {}, True, "the solution"),
+    ("8.1", {"dx": [0.0, 0.0, 3.0, 4.0, 5.0]}, False, "slope 1 at exactly 0"),
+    ("8.1", {"y": [-0.0, 0.0, 0.0, 1.5, 3.0], "dx": [1.0, 2.0, 3.0, 4.0, 5.0]}, False,
+     "dout passed everywhere"),
+    ("8.2", {"answer": 0.25**10}, True, "(1/4)^10"),
+    ("8.2", {"answer": 9.5e-7}, True, "rounded"),
+    ("8.2", {"answer": 0.5**10}, False, "(1/2)^10"),
+    ("8.2", {"answer": 2.5}, False, "(1/4)·10"),
+    ("8.3", {}, True, "the solution"),
+    ("8.3", {"LeakyReLU": leaky_with(backward_slope=False)}, False, "backward ignores the slope"),
+    ("8.3", {"LeakyReLU": leaky_with(fixed_alpha=0.01)}, False, "alpha ignored"),
+    ("8.4", {}, True, "the solution"),
+    ("8.4", {"stable_sigmoid": naive_sigmoid}, False, "the naive formula overflows"),
+    ("8.4", {"stable_sigmoid": lambda x: np.where(x >= 0, naive_sigmoid(x),
+                                                  np.exp(x) / (1 + np.exp(x)))}, False,
+     "np.where evaluates both branches"),
+    ("8.4", {"stable_sigmoid": clipped_sigmoid}, False, "clipping the input"),
+    ("8.5", {}, True, "the solution"),
+    ("8.5", {"dead_channels": lambda pre: np.all(pre <= 0, axis=(0, 1, 2))}, True,
+     "never positive, said the other way"),
+    ("8.5", {"dead_channels": lambda pre: ~np.any(pre >= 0, axis=(0, 1, 2))}, False,
+     "zero counted as alive"),
+    ("8.5", {"dead_channels": lambda pre: np.any(pre < 0, axis=(0, 1, 2))}, False,
+     "negative once means dead"),
+    ("8.5", {"dead_channels": lambda pre: ~np.any(pre > 0, axis=(0, 1))}, False,
+     "a sum over the wrong axes"),
+    ("10.1", {}, True, "the solution"),
+    ("10.1", {"kept_value": 0.75}, False, "keep probability, not the scaled value"),
+    ("10.1", {"expected_mean": 0.75}, False, "the mean of a kept fraction"),
+    ("10.1", {"eval_output": "scaled"}, False, "dropout still on in evaluation"),
+    ("10.2", {}, True, "the solution"),
+    ("10.2", {"my_confusion_matrix": lambda t, p, num_classes=10: np.histogram2d(
+        p, t, bins=num_classes, range=[[0, num_classes], [0, num_classes]])[0]}, False,
+     "rows and columns swapped"),
+    ("10.3", {}, True, "the solution"),
+    ("10.3", {"my_channel_stats": lambda im: (im.reshape(-1, 3).mean(axis=0),
+                                              im.reshape(-1, 3).std(axis=0, ddof=1))}, False,
+     "ddof=1"),
+    ("10.3", {"my_channel_stats": lambda im: (im.mean(axis=(0, 1, 2)),
+                                              im.std(axis=(1, 2)).mean(axis=0))}, False,
+     "the mean of per-image deviations"),
+    ("10.4", {}, True, "the solution"),
+    ("10.4", {"random_crop_loops": crops_with(shift_high=lambda p: 2 * p)}, False,
+     "a range one short"),
+    ("10.4", {"random_crop_loops": crops_with(same_shift=True)}, False,
+     "one shift for the whole batch"),
+    ("10.5", {}, True, "the solution"),
+    ("10.5", {"batchnorm_forward": batchnorm_with(ddof=1)}, False, "unbiased variance"),
+    ("10.5", {"batchnorm_forward": batchnorm_with(axis=0)}, False, "statistics per position"),
+    ("10.5", {"batchnorm_forward": batchnorm_with(eps=0.0)}, False, "eps forgotten"),
+    ("10.5", {"batchnorm_forward": batchnorm_with(sqrt=False)}, False, "variance, not std"),
     ("5.1", {}, True, "the solution"),
     ("5.1", {"avg_answer": [[10, 8], [9, 7]]}, False, "sums instead of means"),
     ("5.1", {"max_answer": [[4, 6], [5, 3]]}, False, "windows read column by column"),
