@@ -211,6 +211,35 @@ def batchnorm_with(ddof=0, axis=(0, 1, 2), eps=1e-5, sqrt=True):
     return batchnorm_forward
 
 
+def one_sided_grad(f, x, eps):
+    grad = np.zeros_like(x, dtype=np.float64)
+    base = f(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        grad[i] = (f(x) - base) / eps
+        x[i] = old
+    return grad
+
+
+def central_not_restored(f, x, eps):
+    grad = np.zeros_like(x, dtype=np.float64)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        plus = f(x)
+        x[i] = old - eps
+        grad[i] = (plus - f(x)) / (2 * eps)  # x[i] is left at old - eps
+    return grad
+
+
+def blue_sobel():
+    from cnnlib.book import kernels
+    w = np.zeros((1, 3, 3, 3))
+    w[0, :, :, 2] = kernels.sobel_x(dtype=np.float64)
+    return w
+
+
 CASES = [
     # (exercise, answers, right?, why); the exercise's stub and solution are run first, so
     # an entry replaces only the names it gives.
@@ -265,6 +294,47 @@ CASES = [
     ("10.5", {"batchnorm_forward": batchnorm_with(axis=0)}, False, "statistics per position"),
     ("10.5", {"batchnorm_forward": batchnorm_with(eps=0.0)}, False, "eps forgotten"),
     ("10.5", {"batchnorm_forward": batchnorm_with(sqrt=False)}, False, "variance, not std"),
+    ("1.1", {}, True, "the solution"),
+    ("1.1", {"photo_shape": (64, 48, 3)}, False, "width before height"),
+    ("1.1", {"bytes_float32": 48 * 64 * 3}, False, "float32 counted as one byte"),
+    ("1.1", {"bytes_uint8": 48 * 64}, False, "channels forgotten"),
+    ("1.3", {}, True, "the solution"),
+    ("1.3", {"brightness": lambda im: im.sum(axis=-1) / 3}, True, "a float sum / 3"),
+    ("1.3", {"brightness": lambda im: (im[..., 0] + im[..., 1] + im[..., 2]) / 3}, False,
+     "uint8 sums wrap around"),
+    ("1.3", {"brightness": lambda im: im.astype(np.float32).mean(axis=0)}, False, "wrong axis"),
+    ("1.4", {"answer": 409_700}, True, "weights and biases"),
+    ("1.4", {"answer": 409_600}, False, "biases forgotten"),
+    ("1.4", {"answer": 64 * 64 * 3 * 100 + 100}, False, "three channels for a gray image"),
+    ("1.5", {}, True, "the solution"),
+    ("1.5", {"changed_fraction": lambda a, b: float(np.mean(np.any(
+        a.reshape(len(a), -1) != b.reshape(len(b), -1), axis=1)))}, False,
+     "images changed, not inputs"),
+    ("1.5", {"changed_fraction": lambda a, b: float(np.sum(a != b))}, False,
+     "a count, not a fraction"),
+    ("2.1", {}, True, "the solution"),
+    ("2.1", {"p": [0.665, 0.245, 0.090], "loss": 0.408}, True, "rounded to three digits"),
+    ("2.1", {"p": [0.67, 0.24, 0.09], "loss": 0.41}, True, "rounded to two decimals"),
+    ("2.1", {"p": [0.7, 0.2, 0.1], "loss": 0.4}, False, "rounded to one decimal"),
+    ("2.1", {"p": [2 / 3, 1 / 3, 0.0]}, False, "logits normalized, not exponentiated"),
+    ("2.1", {"loss": 0.177}, False, "log10 instead of ln"),
+    ("2.1", {"loss": -math.log(0.090)}, False, "the last class's probability"),
+    ("2.4", {}, True, "the solution"),
+    ("2.4", {"numerical_grad": lambda f, x, eps=1e-6: one_sided_grad(f, x, eps)}, False,
+     "a one-sided difference"),
+    ("2.4", {"numerical_grad": lambda f, x, eps=1e-6: central_not_restored(f, x, eps)}, False,
+     "x not put back"),
+    ("3.1", {}, True, "the solution"),
+    ("3.1", {"answer": [[0, -2], [1, 1]]}, False, "the kernel flipped (true convolution)"),
+    ("3.1", {"answer": [[0, -1], [2, -1]]}, False, "rows and columns swapped"),
+    ("3.2", {}, True, "the solution"),
+    ("3.2", {"out_shape": (8, 60, 60, 3)}, False, "the input's depth kept"),
+    ("3.2", {"n_params": 16 * 5 * 5 + 16}, False, "filters without depth"),
+    ("3.2", {"out_shape": (8, 64, 64, 16)}, False, "no shrinking without padding"),
+    ("3.2", {"n_params": 16 * 5 * 5 * 3}, False, "biases forgotten"),
+    ("3.3", {}, True, "the solution"),
+    ("3.3", {"red_edges": blue_sobel()}, False, "the blue slice, not the red"),
+    ("3.3", {"red_edges": np.ones((1, 3, 3, 3))}, False, "a blur, not an edge filter"),
     ("5.1", {}, True, "the solution"),
     ("5.1", {"avg_answer": [[10, 8], [9, 7]]}, False, "sums instead of means"),
     ("5.1", {"max_answer": [[4, 6], [5, 3]]}, False, "windows read column by column"),
