@@ -240,6 +240,70 @@ def blue_sobel():
     return w
 
 
+def local_layer_with(shared=False, no_batch_sum=False):
+    from cnnlib import Layer
+    from cnnlib.core.im2col import col2im, extract_windows
+
+    class LocallyConnected2D(Layer):
+        def __init__(self, in_channels, out_channels, kernel_size, in_size, seed=0):
+            f, c, k = kernel_size, in_channels, out_channels
+            s2 = in_size - f + 1
+            rng = np.random.default_rng(seed)
+            self.f = f
+            shape = (k, f, f, c) if shared else (s2, s2, k, f, f, c)
+            self.params = {"weight": rng.standard_normal(shape) * 0.3,
+                           "bias": np.zeros((s2, s2, k))}
+            self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+
+        def forward(self, x):
+            self._x = x
+            self._windows = extract_windows(x, self.f, 1)
+            return np.einsum("nhwabc,hwkabc->nhwk", self._windows,
+                             self.params["weight"]) + self.params["bias"]
+
+        def backward(self, dout):
+            d = dout[:1] if no_batch_sum else dout
+            self.grads["weight"] = np.einsum("nhwk,nhwabc->hwkabc", d, self._windows[:len(d)])
+            self.grads["bias"] = d.sum(axis=0)
+            dwin = np.einsum("nhwk,hwkabc->nhwabc", dout, self.params["weight"])
+            return col2im(dwin, self._x.shape, 1)
+
+    return LocallyConnected2D
+
+
+def ce_with(shift=True, mean_grad=True, sum_loss=False):
+    def my_softmax_cross_entropy(logits, labels):
+        n = len(logits)
+        z = logits - logits.max(axis=1, keepdims=True) if shift else logits
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        picked = -log_p[np.arange(n), labels]
+        loss = picked.sum() if sum_loss else picked.mean()
+        d = np.exp(log_p)
+        d[np.arange(n), labels] -= 1
+        return float(loss), d / n if mean_grad else d
+    return my_softmax_cross_entropy
+
+
+def momentum_step_with(in_place=True, keep_velocity=True, momentum_used=True):
+    def sgd_momentum_step(params, grads, velocity, lr, momentum):
+        for name, w in params.items():
+            v = (momentum * velocity.get(name, 0.0) if momentum_used else 0.0) + grads[name]
+            if keep_velocity:
+                velocity[name] = v
+            if in_place:
+                w -= lr * v
+            else:
+                w = w - lr * v  # rebinds the name: the layer keeps its old weights
+    return sgd_momentum_step
+
+
+def momentum_step_other_convention(params, grads, velocity, lr, momentum):
+    for name, w in params.items():  # v = m·v − lr·g, w += v: the same steps at a fixed lr
+        v = momentum * velocity.get(name, 0.0) - lr * grads[name]
+        velocity[name] = v
+        w += v
+
+
 CASES = [
     # (exercise, answers, right?, why); the exercise's stub and solution are run first, so
     # an entry replaces only the names it gives.
@@ -335,6 +399,36 @@ CASES = [
     ("3.3", {}, True, "the solution"),
     ("3.3", {"red_edges": blue_sobel()}, False, "the blue slice, not the red"),
     ("3.3", {"red_edges": np.ones((1, 3, 3, 3))}, False, "a blur, not an edge filter"),
+    ("6.2", {}, True, "the solution"),
+    ("6.2", {"uses_per_weight": 32 * 32 * 8}, False, "counts every filter's positions"),
+    ("6.2", {"multiplications": 32 * 32 * 8 * 9}, False, "windows without depth"),
+    ("6.2", {"multiplications_local": 221_184 * 1024}, False, "local layer does more work"),
+    ("6.3", {}, True, "the solution"),
+    ("6.3", {"moves_by": 2}, False, "pixels, not output positions"),
+    ("6.3", {"one_pixel_is_a_shift": True}, False, "a one-pixel shift moves the map"),
+    ("7.3", {}, True, "the solution"),
+    ("7.3", {"LocallyConnected2D": local_layer_with(shared=True)}, False, "shared weights"),
+    ("7.3", {"LocallyConnected2D": local_layer_with(no_batch_sum=True)}, False,
+     "gradients of the first image only"),
+    ("9.1", {}, True, "the solution"),
+    ("9.1", {"loss_10": 2.30, "loss_100": 4.61}, True, "rounded"),
+    ("9.1", {"loss_10": 1.0}, False, "log10"),
+    ("9.1", {"loss_100": math.log(10)}, False, "J = 10 for 100 classes"),
+    ("9.1", {"loss_10": 0.1}, False, "the probability, not the loss"),
+    ("9.4", {}, True, "the solution"),
+    ("9.4", {"my_softmax_cross_entropy": ce_with(shift=False)}, False, "no max subtracted"),
+    ("9.4", {"my_softmax_cross_entropy": ce_with(mean_grad=False)}, False,
+     "gradient not divided by N"),
+    ("9.4", {"my_softmax_cross_entropy": ce_with(sum_loss=True)}, False, "summed loss"),
+    ("9.5", {}, True, "the solution"),
+    ("9.5", {"sgd_momentum_step": momentum_step_other_convention}, True,
+     "the other momentum convention"),
+    ("9.5", {"sgd_momentum_step": momentum_step_with(in_place=False)}, False,
+     "weights rebound, not updated in place"),
+    ("9.5", {"sgd_momentum_step": momentum_step_with(keep_velocity=False)}, False,
+     "velocity not kept"),
+    ("9.5", {"sgd_momentum_step": momentum_step_with(momentum_used=False)}, False,
+     "plain SGD"),
     ("5.1", {}, True, "the solution"),
     ("5.1", {"avg_answer": [[10, 8], [9, 7]]}, False, "sums instead of means"),
     ("5.1", {"max_answer": [[4, 6], [5, 3]]}, False, "windows read column by column"),
