@@ -304,6 +304,25 @@ def momentum_step_other_convention(params, grads, velocity, lr, momentum):
         w += v
 
 
+def same_padding_without_the_check(f):
+    return f // 2  # 4 -> 2: no padding keeps an even filter's size, and it does not say so
+
+
+def coverage_with(keep_padding=False, overwrite=False):
+    def coverage(w, f, s, p):
+        from cnnlib import conv_output_size
+        padded = np.zeros((w + 2 * p, w + 2 * p), dtype=int)
+        n = conv_output_size(w, f, s, p)
+        for i in range(n):
+            for j in range(n):
+                if overwrite:
+                    padded[i * s:i * s + f, j * s:j * s + f] = 1
+                else:
+                    padded[i * s:i * s + f, j * s:j * s + f] += 1
+        return padded if keep_padding else padded[p:p + w, p:p + w]
+    return coverage
+
+
 CASES = [
     # (exercise, answers, right?, why); the exercise's stub and solution are run first, so
     # an entry replaces only the names it gives.
@@ -429,6 +448,23 @@ CASES = [
      "velocity not kept"),
     ("9.5", {"sgd_momentum_step": momentum_step_with(momentum_used=False)}, False,
      "plain SGD"),
+    ("4.2", {}, True, "the solution"),
+    ("4.2", {"same_padding": same_padding_without_the_check}, False, "no error for even F"),
+    ("4.2", {"same_padding": lambda f: (f - 1) / 2}, False, "a float padding"),
+    ("4.2", {"same_padding": lambda f: f - 1}, False, "F - 1 instead of (F - 1)/2"),
+    ("4.4", {"answer": (2, 7, 7, 32)}, True, "the shape"),
+    ("4.4", {"answer": [2, 7, 7, 32]}, True, "as a list"),
+    ("4.4", {"answer": (2, 7, 7, 3)}, False, "the input's depth"),
+    ("4.4", {"answer": (2, 6, 6, 32)}, False, "the padding of the third layer forgotten"),
+    ("4.4", {"answer": (7, 7, 32)}, False, "the batch forgotten"),
+    ("4.5", {}, True, "the solution"),
+    ("4.5", {"coverage": coverage_with(keep_padding=True)}, False, "padding kept"),
+    ("4.5", {"coverage": coverage_with(overwrite=True)}, False, "= instead of +="),
+    ("7.1", {}, True, "the solution"),
+    ("7.1", {"dweight": [[3, 0], [4, 3]]}, False, "rows and columns swapped"),
+    ("7.1", {"dweight": [[3, 2], [2, 3]]}, False, "the gradient convolved with a flip"),
+    ("7.1", {"dbias": 2}, False, "the largest gradient, not the sum"),
+    ("7.1", {"dbias": 0.75}, False, "the mean, not the sum"),
     ("5.1", {}, True, "the solution"),
     ("5.1", {"avg_answer": [[10, 8], [9, 7]]}, False, "sums instead of means"),
     ("5.1", {"max_answer": [[4, 6], [5, 3]]}, False, "windows read column by column"),
