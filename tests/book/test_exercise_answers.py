@@ -15,10 +15,14 @@ import pytest
 from conftest import REPO_ROOT
 from test_exercises import exercise_section, failure_of, run_cell
 
+from cnnlib.core.functional import conv2d
+
 CHAPTERS = {"1": "01_pixels.ipynb", "2": "02_how_networks_learn.ipynb",
             "3": "03_convolution.ipynb", "4": "04_output_dimensions.ipynb",
             "5": "05_pooling.ipynb", "6": "06_parameter_sharing.ipynb", "7": "07_convolution_backward.ipynb",
-            "8": "08_relu.ipynb", "9": "09_fully_connected.ipynb", "10": "10_cifar10.ipynb"}
+            "8": "08_relu.ipynb", "9": "09_fully_connected.ipynb", "10": "10_cifar10.ipynb",
+            "11": "11_inside_the_network.ipynb", "12": "12_beyond_one_cpu.ipynb",
+            "A": "13_performance.ipynb"}
 
 # The graph of Exercise 2.2 at x = 0.5, w = 3, b = 1: dL/dz = σ(z) − 1 with z = 2.5.
 DL_DZ = 1 / (1 + math.exp(-2.5)) - 1
@@ -323,6 +327,35 @@ def coverage_with(keep_padding=False, overwrite=False):
     return coverage
 
 
+def field_without_jump(layers):
+    size, sizes = 1, []
+    for f, _ in layers:
+        size += f - 1  # the stride of the layers below ignored
+        sizes.append(size)
+    return sizes
+
+
+def field_jump_first(layers):
+    size, jump, sizes = 1, 1, []
+    for f, s in layers:
+        jump *= s  # updated before it is used: this layer's own stride counted too early
+        size += (f - 1) * jump
+        sizes.append(size)
+    return sizes
+
+
+def window_view_with(inner_stride):
+    def my_window_view(x, f, s):
+        n, h, w, c = x.shape
+        h2, w2 = (h - f) // s + 1, (w - f) // s + 1
+        sn, sh, sw, sc = x.strides
+        k = s if inner_stride else 1
+        return np.lib.stride_tricks.as_strided(
+            x, shape=(n, h2, w2, f, f, c), strides=(sn, s * sh, s * sw, k * sh, k * sw, sc),
+            writeable=False)
+    return my_window_view
+
+
 CASES = [
     # (exercise, answers, right?, why); the exercise's stub and solution are run first, so
     # an entry replaces only the names it gives.
@@ -465,6 +498,46 @@ CASES = [
     ("7.1", {"dweight": [[3, 2], [2, 3]]}, False, "the gradient convolved with a flip"),
     ("7.1", {"dbias": 2}, False, "the largest gradient, not the sum"),
     ("7.1", {"dbias": 0.75}, False, "the mean, not the sum"),
+    ("11.1", {}, True, "the solution"),
+    ("11.1", {"pool_shapes": [(16, 16, 32), (8, 8, 64), (4, 4, 128)], "flat_length": 1024},
+     False, "4·4·64"),
+    ("11.1", {"pool_shapes": [(32, 32, 32), (16, 16, 64), (8, 8, 128)]}, False,
+     "the shapes before the pools"),
+    ("11.2", {}, True, "the solution"),
+    ("11.2", {"biggest_count": 4 * 4 * 128 * 256}, False, "bias forgotten"),
+    ("11.2", {"biggest_count": 3 * 3 * 128 * 128 + 128}, False, "the last convolution"),
+    ("11.3", {}, True, "the solution"),
+    ("11.3", {"my_receptive_field": field_without_jump}, False, "strides ignored"),
+    ("11.3", {"my_receptive_field": field_jump_first}, False, "jump updated too early"),
+    ("12.1", {}, True, "the solution"),
+    ("12.1", {"reference_head": 4 * 4 * 128 * 256 + 256 * 10}, False, "biases forgotten"),
+    ("12.1", {"pooled_head": 128 * 10}, False, "the pooled head's bias forgotten"),
+    ("12.2", {}, True, "the solution"),
+    ("12.2", {"gap_backward": lambda d, shape: np.broadcast_to(
+        d[:, None, None, :], shape).copy()}, False, "not divided by H·W"),
+    ("12.2", {"gap_forward": lambda x: x.mean(axis=(1, 2, 3))}, False, "channels averaged too"),
+    ("12.3", {}, True, "the solution"),
+    ("12.3", {"to_torch_layout": lambda w: w.transpose(0, 3, 2, 1)}, False,
+     "rows and columns swapped"),
+    ("12.3", {"to_torch_layout": lambda w: w.reshape(w.shape[0], w.shape[3], 3, 3)}, False,
+     "reshape instead of transpose"),
+    ("12.4", {}, True, "the solution"),
+    ("12.4", {"shape": (16, 16, 64)}, False, "one stride-2 block counted"),
+    ("12.4", {"projections": [1, 2, 3]}, False, "every block projects"),
+    ("A.1", {}, True, "the solution"),
+    ("A.1", {"answer": 64 * 32 * 32 * 3 * 3 * 32}, False, "the filters forgotten"),
+    ("A.1", {"answer": 64 * 30 * 30 * 3 * 3 * 32 * 32}, False, "no padding"),
+    ("A.2", {}, True, "the solution"),
+    ("A.2", {"ratio_3x3": 3}, False, "F, not F·F"),
+    ("A.2", {"ratio_3x3": 1}, False, "a view, not a copy"),
+    ("A.3", {}, True, "the solution"),
+    ("A.3", {"my_window_view": window_view_with(inner_stride=True)}, False,
+     "the stride inside a window"),
+    ("A.3", {"my_window_view": lambda x, f, s: np.ascontiguousarray(
+        window_view_with(False)(x, f, s))}, False, "a copy"),
+    ("A.4", {}, True, "the solution"),
+    ("A.4", {"conv2d_chunked": lambda x, w, b, padding, chunk: conv2d(
+        x[:chunk], w, b, padding=padding)}, False, "only the first chunk"),
     ("5.1", {}, True, "the solution"),
     ("5.1", {"avg_answer": [[10, 8], [9, 7]]}, False, "sums instead of means"),
     ("5.1", {"max_answer": [[4, 6], [5, 3]]}, False, "windows read column by column"),
