@@ -356,9 +356,31 @@ def window_view_with(inner_stride):
     return my_window_view
 
 
+def unit_with(ns, pad_first=False, relu=True):
+    """Exercise 11.4's unit, from the notebook's net, with one mistake switched on."""
+    net = ns["net"]
+
+    def first_block_unit(image, row, col, k):
+        conv, bn = net.layers[1], net.layers[2]
+        if pad_first:  # zeros added to the raw pixels, then standardized: not zeros any more
+            raw = np.pad(image.astype(np.float64), ((1, 1), (1, 1), (0, 0)))
+            padded = net.layers[0].forward(raw[None])[0].astype(np.float64)
+        else:
+            x = net.layers[0].forward(image[None])[0].astype(np.float64)
+            padded = np.pad(x, ((1, 1), (1, 1), (0, 0)))
+        z = np.sum(padded[row:row + 3, col:col + 3, :] * conv.params["weight"][k])
+        z += conv.params["bias"][k]
+        mu, var = bn.buffers["running_mean"][k], bn.buffers["running_var"][k]
+        z = bn.params["weight"][k] * (z - mu) / np.sqrt(var + bn.eps) + bn.params["bias"][k]
+        return max(0.0, float(z)) if relu else float(z)
+
+    return {"first_block_unit": first_block_unit}
+
+
 CASES = [
     # (exercise, answers, right?, why); the exercise's stub and solution are run first, so
-    # an entry replaces only the names it gives.
+    # an entry replaces only the names it gives (answers may be a function of the
+    # notebook's namespace, for answers built from the notebook's own objects).
     ("8.1", {}, True, "the solution"),
     ("8.1", {"dx": [0.0, 0.0, 3.0, 4.0, 5.0]}, False, "slope 1 at exactly 0"),
     ("8.1", {"y": [-0.0, 0.0, 0.0, 1.5, 3.0], "dx": [1.0, 2.0, 3.0, 4.0, 5.0]}, False,
@@ -538,6 +560,13 @@ CASES = [
     ("A.4", {}, True, "the solution"),
     ("A.4", {"conv2d_chunked": lambda x, w, b, padding, chunk: conv2d(
         x[:chunk], w, b, padding=padding)}, False, "only the first chunk"),
+    ("11.4", {}, True, "the solution"),
+    ("11.4", lambda ns: unit_with(ns, pad_first=True), False, "padded before standardizing"),
+    ("11.4", lambda ns: unit_with(ns, relu=False), False, "the ReLU forgotten"),
+    ("12.6", {}, True, "the solution"),
+    ("12.6", {"err": 0.0}, False, "typed, not run"),
+    ("12.6", {"err": 0.02}, False, "a float32 check"),
+    ("12.6", {"err": "1e-10"}, False, "a string"),
     ("5.1", {}, True, "the solution"),
     ("5.1", {"avg_answer": [[10, 8], [9, 7]]}, False, "sums instead of means"),
     ("5.1", {"max_answer": [[4, 6], [5, 3]]}, False, "windows read column by column"),
@@ -639,7 +668,7 @@ def test_check_tells_right_from_wrong(label, answers, right, why, monkeypatch):
     (exercise,) = [e for e in section.exercises if e.label == label]
     for cell in exercise.of("exercise-stub") + exercise.of("exercise-solution"):
         run_cell(cell, namespace, f"stub and solution {label}")  # stubs define the inputs
-    namespace.update(answers)
+    namespace.update(answers(namespace) if callable(answers) else answers)
     err = failure_of(exercise.of("exercise-check")[0], namespace, f"check {label}")
     if right:
         assert err is None, f"{why}: a right answer fails: {err}"
