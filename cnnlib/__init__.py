@@ -10,7 +10,7 @@ The folders are the architecture, read in this order:
   losses, naive); chapters 2-9;
 - `engine/`: how that arithmetic runs fast, never what it computes (chunks on all cores,
   Winograd); the appendix;
-- `nn/`: `Layer` and every layer, initial weights, SGD, gradient checks, the models,
+- `nn/`: `Layer` and every layer, initial weights, SGD and Adam, gradient checks, the models,
   model files, PyTorch conversion; chapters 2, 5-12;
 - `training/`: CIFAR-10, augmentation, validation splits, schedules, metrics,
   checkpoints and the trainer; chapter 10;
@@ -47,7 +47,7 @@ from .nn.layers import (
 )
 from .nn.models import reference_network
 from .nn.normalization import BatchNorm, BatchNorm1D, BatchNorm2D, Standardize
-from .nn.optim import SGD
+from .nn.optim import SGD, Adam
 from .nn.residual import ResidualBlock, residual_network
 from .nn.serialization import load_model, save_model
 from .training.data import CIFAR10_CLASSES, download_cifar10, load_cifar10, load_cifar10_label_names
@@ -59,7 +59,7 @@ __all__ = [
     "AvgPool2D", "Conv2D", "Dropout", "Flatten", "GlobalAvgPool2D", "Layer", "Linear",
     "MaxPool2D", "ReLU", "Sequential", "Sigmoid", "Tanh",
     "softmax", "softmax_cross_entropy", "reference_network",
-    "BatchNorm", "BatchNorm1D", "BatchNorm2D", "Standardize", "SGD",
+    "BatchNorm", "BatchNorm1D", "BatchNorm2D", "Standardize", "SGD", "Adam",
     "load_model", "save_model", "conv_output_size", "pool_output_size",
     "ResidualBlock", "interop", "residual_network", "validation_split",
 ]
