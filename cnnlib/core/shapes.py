@@ -1,5 +1,8 @@
 """Output sizes of convolution and pooling: W2 = floor((W1 - F + 2P) / S) + 1.
 
+A dilated convolution (taps d pixels apart) spans d(F - 1) + 1 pixels and takes that
+span in place of F: W2 = floor((W1 + 2P - d(F - 1) - 1) / S) + 1.
+
 When S divides (W - F + 2P) the division is exact and the last window ends exactly at
 the edge of the padded input. When it does not, every framework floors the division:
 the windows that fit are kept and the strip after the last one is left over. That is
@@ -64,32 +67,41 @@ def _remember(fn: Callable[..., int]) -> Callable[..., int]:
 
 
 @_remember
-def conv_output_size(w: int, f: int, s: int = 1, p: int = 0) -> int:
+def conv_output_size(w: int, f: int, s: int = 1, p: int = 0, *, dilation: int = 1) -> int:
     """Spatial output size of a convolution: floor((W - F + 2P) / S) + 1.
 
-    w: input width (or height), f: filter size, s: stride, p: zero padding per side.
-    Raises ValueError when an argument is not a positive integer (p may be 0), when the
-    filter is larger than the padded input, or when the stride does not divide
-    (W - F + 2P) and the floored grid of windows would ignore real input pixels (see
-    `drops_real_pixels`); a remainder that holds only padding is fine.
+    w: input width (or height), f: filter size, s: stride, p: zero padding per side,
+    dilation d: the filter's taps are d pixels apart, so it spans F' = d(F - 1) + 1
+    pixels and the size is floor((W + 2P - d(F - 1) - 1) / S) + 1, PyTorch's form
+    (d = 1 gives the formula above). Raises ValueError when an argument is not a
+    positive integer (p may be 0), when the filter (its span F') is larger than the
+    padded input, or when the stride does not divide (W - F' + 2P) and the floored grid
+    of windows would ignore real input pixels (see `drops_real_pixels`); a remainder that
+    holds only padding is fine.
     """
     w = positive_int("input size W", w)
     f = positive_int("filter size F", f)
     s = positive_int("stride S", s)
     p = non_negative_int("padding P", p)
-    span = w - f + 2 * p
+    d = positive_int("dilation d", dilation)
+    span_f = d * (f - 1) + 1  # the dilated filter's span F'; F itself when d = 1
+    span = w - span_f + 2 * p
     if span < 0:
+        what = (f"filter size F = {f}" if d == 1 else
+                f"dilated filter span d(F - 1) + 1 = {span_f} (F = {f}, d = {d})")
+        rule = "F <= W + 2P" if d == 1 else "d(F - 1) + 1 <= W + 2P"
         raise ValueError(
-            f"filter size F = {f} is larger than the padded input W + 2P = {w + 2 * p}: "
-            "the rule is F <= W + 2P"
+            f"{what} is larger than the padded input W + 2P = {w + 2 * p}: the rule is {rule}"
         )
-    if span % s != 0 and drops_real_pixels(w, f, s, p):
-        _, real = leftover_pixels(w, f, s, p)
+    if span % s != 0 and drops_real_pixels(w, span_f, s, p):
+        _, real = leftover_pixels(w, span_f, s, p)
+        what = ("(W - F + 2P)" if d == 1 else "(W + 2P - d(F - 1) - 1)")
+        given = f"W = {w}, F = {f}, P = {p}" + ("" if d == 1 else f", d = {d}")
         raise ValueError(
-            f"(W - F + 2P) = {span} is not divisible by stride S = {s} "
-            f"(W = {w}, F = {f}, P = {p}): the filter would not fit evenly, and flooring "
+            f"{what} = {span} is not divisible by stride S = {s} "
+            f"({given}): the filter would not fit evenly, and flooring "
             f"would ignore the last {_pixels(real, 'real input pixel')} of every row and column; "
-            "change W, F, S or P so that S divides W - F + 2P, or pad so that only "
+            f"change W, F, S or P so that S divides {what[1:-1]}, or pad so that only "
             "padding is left over"
         )
     return span // s + 1

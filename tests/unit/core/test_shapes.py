@@ -8,6 +8,7 @@ between windows anyway); otherwise it is refused.
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from optional import require_torch
 
 from cnnlib import conv_output_size, pool_output_size
 
@@ -151,3 +152,73 @@ def test_pool_output_size_equals_conv_without_padding(w, f, s):
             pool_output_size(w, f, s)
     else:
         assert pool_output_size(w, f, s) == expected
+
+
+# Dilation: taps d pixels apart, the filter spans d(F - 1) + 1 pixels ------------------
+
+
+@pytest.mark.parametrize(
+    ("w", "f", "s", "p", "d", "expected"),
+    [
+        (7, 3, 1, 0, 2, 3),  # span 5: windows at 0, 1, 2
+        (32, 3, 1, 2, 2, 32),  # "same" padding for a dilated 3x3 is P = d
+        (9, 3, 2, 0, 2, 3),  # span 5, stride 2: (9 - 5)/2 + 1
+        (10, 3, 1, 0, 4, 2),  # span 9
+        (12, 2, 3, 1, 3, 4),  # (12 + 2 - 3 - 1)/3 = 10/3 floored: only padding left over
+    ],
+)
+def test_conv_output_size_with_dilation(w, f, s, p, d, expected):
+    assert conv_output_size(w, f, s, p, dilation=d) == expected
+    # PyTorch's documented form, written out here independently.
+    assert expected == (w + 2 * p - d * (f - 1) - 1) // s + 1
+
+
+def test_dilation_1_is_the_undilated_formula_and_the_old_contract_holds():
+    assert conv_output_size(10, 3, 2, 1, dilation=1) == conv_output_size(10, 3, 2, 1) == 5
+    assert conv_output_size(10, 3) == conv_output_size(10, 3, dilation=1) == 8
+
+
+@pytest.mark.parametrize(
+    ("args", "dilation", "message"),
+    [
+        ((5, 3, 1, 0), 3, r"dilated filter span d\(F - 1\) \+ 1 = 7 \(F = 3, d = 3\) is larger "
+                          r"than the padded input W \+ 2P = 5: the rule is d\(F - 1\) \+ 1 <= W \+ 2P"),
+        ((5, 3, 1, 0), 0, r"dilation d = 0 must be a positive integer"),
+        ((5, 3, 1, 0), 1.5, r"dilation d = 1.5 must be a positive integer"),
+        ((5, 3, 1, 0), True, r"dilation d = True must be a positive integer"),
+        ((10, 3, 2, 0), 2, r"\(W \+ 2P - d\(F - 1\) - 1\) = 5 is not divisible by stride S = 2 "
+                           r"\(W = 10, F = 3, P = 0, d = 2\).*last 1 real input pixel "),
+    ],
+)
+def test_conv_output_size_dilation_refusals(args, dilation, message):
+    with pytest.raises(ValueError, match=message):
+        conv_output_size(*args, dilation=dilation)
+
+
+def test_dilation_is_keyword_only():
+    with pytest.raises(TypeError):
+        conv_output_size(10, 3, 1, 0, 2)
+
+
+@given(w=st.integers(1, 40), f=st.integers(1, 5), s=st.integers(1, 4), p=st.integers(0, 4),
+       d=st.integers(1, 4))
+def test_dilated_size_is_the_undilated_size_of_the_span(w, f, s, p, d):
+    """Property: a dilated filter is refused or sized exactly as a dense filter of its span."""
+    span_f = d * (f - 1) + 1
+    try:
+        expected = conv_output_size(w, span_f, s, p)
+    except ValueError:
+        with pytest.raises(ValueError):
+            conv_output_size(w, f, s, p, dilation=d)
+    else:
+        assert conv_output_size(w, f, s, p, dilation=d) == expected
+
+
+def test_dilated_sizes_match_torch():
+    torch = require_torch()
+    for w, f, s, p, d in [(7, 3, 1, 0, 2), (9, 3, 2, 0, 2), (12, 2, 3, 1, 3), (32, 3, 1, 2, 2)]:
+        x = torch.zeros(1, 1, w, w + 2)  # not square: H and W cannot be swapped unseen
+        y = torch.nn.functional.conv2d(x, torch.zeros(1, 1, f, f), stride=s, padding=p,
+                                       dilation=d)
+        assert y.shape[2:] == (conv_output_size(w, f, s, p, dilation=d),
+                               conv_output_size(w + 2, f, s, p, dilation=d))
