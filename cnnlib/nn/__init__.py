@@ -9,7 +9,8 @@
 - `residual`: the residual block (ch. 12);
 - `models`: the book's reference network and the residual network (ch. 10, 12);
 - `serialization`: model files without pickle (ch. 10);
-- `interop`: exact conversion to and from PyTorch (ch. 12; imports torch only when called).
+- `interop`: exact conversion to and from PyTorch (ch. 12; imports torch only when called);
+- `explain`: saliency, Grad-CAM, occlusion, FGSM and top-activating patches (ch. 11).
 
 Book: chapters 2, 5-12.
 """
