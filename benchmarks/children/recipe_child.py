@@ -7,29 +7,78 @@ CIFAR-10 images minus 500 held out for validation (`validation_split`, as chapte
 scores the validation images after every epoch and, once at the end, the book's 500 test
 images (reported, never used to choose anything). The ablation switches change one thing:
 --no-whiten starts the fast network's first convolution from random filters instead of
-patch whitening; --epochs and --label-smoothing change that setting of the recipe.
+patch whitening; --epochs and --label-smoothing change that setting of the recipe;
+--ema DECAY (weight averaging), --test-shift S (flip-and-shift test-time augmentation)
+and --alternating-flip switch on the TrainConfig options of the same names. Scores
+(validation per epoch, test at the end) are the trainer's: of the averaged weights with
+--ema, with the recipe's test-time augmentation.
 
 Prints {"val_acc": [per epoch], "step_seconds": [SGD time per epoch], "seconds": [wall
-time per epoch, scoring included], "test_acc": final test accuracy, "params": count}.
+time per epoch, scoring included], "test_acc": final test accuracy, "params": count,
+"load_start"/"load_end": the 1/5/15-minute load averages when training began and ended}.
 bench_recipes.py runs it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
+import numpy as np
 from harness import send_result
 
 from cnnlib import load_cifar10
+from cnnlib.nn.layers import Sequential
 from cnnlib.nn.models import fast_network
 from cnnlib.nn.normalization import channel_stats
-from cnnlib.training import Trainer
+from cnnlib.training import TrainConfig, Trainer
 from cnnlib.training.metrics import evaluate_model
 from cnnlib.training.recipes import RECIPES, recipe
 from cnnlib.training.splits import validation_split
 
 VALIDATION = 500
+
+
+def variants(config: TrainConfig, model: Sequential, x_train: np.ndarray,
+             y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, x_test: np.ndarray,
+             y_test: np.ndarray) -> dict:
+    """One training run scored several ways after every epoch: the raw weights and (with
+    ema_decay > 0) their average, each with flip averaging and (with test_shift > 0) with
+    flip-and-shift views. Neither the average nor the scoring changes the training (the
+    average only reads the weights; scoring runs in evaluation mode and draws nothing),
+    so each way is exactly the run its settings alone would give. Each way's scoring is
+    timed on its own: its seconds are the SGD steps' plus its own scoring.
+
+    {"step_seconds": [per epoch], "variants": {name: {"val_acc": [...], "score_seconds":
+    [...], "test_acc": final}}, "load_start", "load_end", "params"}.
+    """
+    trainer = Trainer(model, x_train, y_train, config)  # no x_val: scored below, timed
+    ways = {"raw": False} | ({"EMA": True} if config.ema_decay > 0 else {})
+    shifts = {"flip": 0} | ({"flip+shift": config.test_shift} if config.test_shift else {})
+    names = {f"{w}, {s}": (avg, shift) for w, avg in ways.items() for s, shift in shifts.items()}
+    out = {name: {"val_acc": [], "score_seconds": []} for name in names}
+
+    def score(averaged: bool, shift: int, images: np.ndarray, labels: np.ndarray) -> float:
+        if averaged:
+            with trainer.average.applied(trainer.model) as m:
+                return evaluate_model(m, images, labels, flip=True, shift=shift)["accuracy"]
+        return evaluate_model(trainer.model, images, labels, flip=True,
+                              shift=shift)["accuracy"]
+
+    load_start = os.getloadavg()
+    for _ in range(config.epochs):
+        trainer.run_epoch()
+        for name, (averaged, shift) in names.items():
+            start = time.perf_counter()
+            out[name]["val_acc"].append(score(averaged, shift, x_val, y_val))
+            out[name]["score_seconds"].append(time.perf_counter() - start)
+    load_end = os.getloadavg()
+    for name, (averaged, shift) in names.items():
+        out[name]["test_acc"] = score(averaged, shift, x_test, y_test)
+    return {"step_seconds": trainer.history.seconds, "variants": out,
+            "load_start": list(load_start), "load_end": list(load_end),
+            "params": int(sum(v.size for v in model.params.values()))}
 
 
 def main() -> None:
@@ -39,6 +88,11 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--label-smoothing", type=float, default=None)
     p.add_argument("--no-whiten", action="store_true")
+    p.add_argument("--ema", type=float, default=None, help="ema_decay (weight averaging)")
+    p.add_argument("--test-shift", type=int, default=None, help="test_shift (pixels)")
+    p.add_argument("--alternating-flip", action="store_true")
+    p.add_argument("--variants", action="store_true",
+                   help="score raw and averaged weights, with and without the shift views")
     p.add_argument("--limit", type=int, default=None, help="first N training images (smoke)")
     args = p.parse_args()
 
@@ -51,6 +105,12 @@ def main() -> None:
         settings["epochs"] = args.epochs
     if args.label_smoothing is not None:
         settings["label_smoothing"] = args.label_smoothing
+    if args.ema is not None:
+        settings["ema_decay"] = args.ema
+    if args.test_shift is not None:
+        settings["test_shift"] = args.test_shift
+    if args.alternating_flip:
+        settings["alternating_flip"] = True
     chosen = recipe(args.recipe).with_settings(**settings)
     if args.no_whiten:
         if args.recipe != "fast":
@@ -59,16 +119,23 @@ def main() -> None:
         model = fast_network(args.seed, mean=mean, std=std)
     else:
         model = chosen.network(x_train)
+    if args.variants:
+        send_result(variants(chosen.config, model, x_train, y_train, x_val, y_val,
+                             x_test, y_test))
+        return
     trainer = Trainer(model, x_train, y_train, chosen.config, x_val=x_val, y_val=y_val)
     wall = []
+    load_start = os.getloadavg()
     for _ in range(chosen.config.epochs):
         start = time.perf_counter()
         trainer.run_epoch()
         wall.append(time.perf_counter() - start)
-    test = evaluate_model(trainer.model, x_test, y_test, flip=chosen.config.test_flip)
+    load_end = os.getloadavg()
+    test = trainer.evaluate(x_test, y_test)
     send_result({"val_acc": trainer.history.val_acc, "step_seconds": trainer.history.seconds,
                  "seconds": wall, "test_acc": test["accuracy"],
-                 "params": int(sum(v.size for v in model.params.values()))})
+                 "params": int(sum(v.size for v in model.params.values())),
+                 "load_start": list(load_start), "load_end": list(load_end)})
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """Chapter 10: data, augmentation, validation, schedules, scores, checkpoints, the trainer.
 
 - `data`: CIFAR-10 loading, the book subset, the checked download (ch. 1);
-- `augment`: random crops and flips;
+- `augment`: random crops and flips (random or alternating), reflected shifts;
 - `splits`: a class-balanced validation set carved from the training images;
 - `schedules`: learning-rate schedules;
-- `metrics`: accuracy, confusion matrices, predictions in batches;
+- `metrics`: accuracy, confusion matrices, predictions in batches (flip/shift views);
+- `averaging`: a moving average of the weights, scored instead of them;
 - `checkpoint`: resumable training state;
 - `recipes`: recipes by name, a network and its `TrainConfig` ("book50", "fast");
 - `trainer`: `Trainer` and `TrainConfig`, the training loop.

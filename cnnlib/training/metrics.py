@@ -8,29 +8,51 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import matching_labels
+from ..checks import matching_labels, non_negative_int
 from ..core.losses import log_softmax
 from ..nn.layers import Sequential
+from .augment import translate
+
+
+def tta_views(images: np.ndarray, flip: bool = False, shift: int = 0) -> list[np.ndarray]:
+    """The views of images (N, H, W, C) that test-time augmentation scores, each (N, H, W, C).
+
+    The images themselves; with shift = s > 0 also translated by (−s, −s) and (+s, +s)
+    pixels with reflected borders (the two diagonal shifts of Jordan's airbench, which
+    shifts by one pixel; training crops shift by up to crop_padding); with flip, the mirror
+    image of each of those. 1, 2, 3 or 6 views.
+    """
+    shift = non_negative_int("shift", shift)
+    views = [images]
+    if shift:
+        views += [translate(images, -shift, -shift), translate(images, shift, shift)]
+    if flip:
+        views += [view[:, :, ::-1] for view in views]
+    return views
 
 
 def predict_logits(model: Sequential, images: np.ndarray, batch_size: int = 500,
-                   flip: bool = False) -> np.ndarray:
+                   flip: bool = False, shift: int = 0) -> np.ndarray:
     """Class scores (N, K) for images (N, H, W, C), in evaluation mode, batch by batch.
 
     flip: average the scores of each image and of its mirror image (test-time
     augmentation: the network saw both during training, and the two views disagree on
-    different mistakes). The model's training/evaluation mode is restored afterwards.
+    different mistakes). shift = s > 0: also average the scores of the image shifted
+    by ±s pixels diagonally (`tta_views`: 3 views, 6 with flip). What is averaged is the
+    logits, with equal weights, as airbench does: the argmax of averaged logits is a
+    vote weighted by confidence, and the loss is then that of the averaged logits.
+    The model's training/evaluation mode is restored afterwards.
     """
     was_training = getattr(model, "training", False)
     model.eval()
     try:
         out = []
         for i in range(0, len(images), batch_size):
-            batch = images[i:i + batch_size]
-            logits = model.forward(batch)
-            if flip:
-                logits = (logits + model.forward(batch[:, :, ::-1])) / 2
-            out.append(logits)
+            views = tta_views(images[i:i + batch_size], flip, shift)
+            logits = model.forward(views[0])
+            for view in views[1:]:
+                logits = logits + model.forward(view)
+            out.append(logits / len(views) if len(views) > 1 else logits)
     finally:
         model.train(was_training)
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
@@ -43,13 +65,14 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
 
 
 def evaluate_model(model: Sequential, images: np.ndarray, labels: np.ndarray,
-                   batch_size: int = 500, flip: bool = False) -> dict:
+                   batch_size: int = 500, flip: bool = False, shift: int = 0) -> dict:
     """{"loss", "accuracy", "n", "predictions", "logits"} of `model` on (images, labels).
 
-    flip: score with the average of each image's and its mirror image's logits.
+    flip: score with the average of each image's and its mirror image's logits;
+    shift: also of its copies shifted by ±shift pixels (`predict_logits`).
     """
     labels = matching_labels(images, labels)
-    logits = predict_logits(model, images, batch_size, flip)
+    logits = predict_logits(model, images, batch_size, flip, shift)
     predictions = logits.argmax(axis=1)
     return {"loss": cross_entropy(logits, labels),
             "accuracy": float((predictions == labels).mean()), "n": int(len(labels)),

@@ -7,6 +7,12 @@
   in 4.9 minutes where "book50" needs 9.5, but ends at 72.3 ± 1.7 % (6 minutes) against
   75.4 % (15 minutes); the same network from random first-layer filters ends at 68.6 %.
 
+`TRICKS` are the fast-training options of `TrainConfig` by name, for
+`Recipe.with_tricks`: "ema" (weight averaging, decay 0.99 per step), "shift_tta"
+(test-time views shifted by ±2 pixels, besides the mirror image) and "alternating_flip"
+(each image mirrored in every other epoch). Off in both recipes; their ablation on the
+validation images: benchmarks/results/recipes-tricks.md.
+
 Book: chapter 10.
 """
 
@@ -42,6 +48,23 @@ class Recipe:
     def with_settings(self, **settings: object) -> Recipe:
         """This recipe with some TrainConfig settings changed (checked by TrainConfig)."""
         return dataclasses.replace(self, config=dataclasses.replace(self.config, **settings))
+
+    def with_tricks(self, *names: str) -> Recipe:
+        """This recipe with the named `TRICKS` switched on; ValueError for unknown names."""
+        settings: dict[str, object] = {}
+        for name in names:
+            if name not in TRICKS:
+                raise ValueError(f"trick = {name!r} must be one of {sorted(TRICKS)}")
+            settings.update(TRICKS[name])
+        return self.with_settings(**settings)
+
+
+# The settings the ablation measured (benchmarks/bench_recipes.py --tricks).
+TRICKS: dict[str, dict[str, object]] = {
+    "ema": {"ema_decay": 0.99},
+    "shift_tta": {"test_shift": 2},
+    "alternating_flip": {"alternating_flip": True},
+}
 
 
 def _reference(seed: int, x_train: np.ndarray) -> Sequential:

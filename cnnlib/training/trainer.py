@@ -7,7 +7,9 @@ order, in mini-batches; each step
 1. augments the batch (random crop + flip, `cnnlib.training.augment`),
 2. runs the model forward, scores it with label-smoothed softmax cross-entropy,
 3. runs it backward and lets SGD (Nesterov momentum, weight decay) update the weights
-   with the learning rate of the schedule at this step.
+   with the learning rate of the schedule at this step,
+4. (with ema_decay > 0) folds the new weights into their moving average
+   (`cnnlib.training.averaging`), which is what gets scored.
 
 Everything random comes from the seed: the shuffling of epoch e from the seed and e,
 the augmentation and dropout from Generators whose states travel in checkpoints, so a
@@ -20,6 +22,7 @@ Book: chapter 10 ("The training loop").
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -27,7 +30,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +40,8 @@ from ..checks import fraction, matching_labels, non_negative_int, positive_int, 
 from ..core.losses import softmax_cross_entropy
 from ..nn.layers import Sequential
 from ..nn.optim import SGD
-from .augment import augment
+from .augment import alternating_flip, augment, flip_pattern, random_crop
+from .averaging import WeightAverage
 from .checkpoint import data_fingerprint, read_checkpoint, write_checkpoint
 from .metrics import cross_entropy, evaluate_model
 from .schedules import SCHEDULES, make_schedule
@@ -56,6 +60,15 @@ class TrainConfig:
     training augmentation; test_flip makes predictions average each image's logits with
     its mirror image's (models saved by `python -m cnnlib.train` record it, and
     `python -m cnnlib.evaluate` follows it).
+
+    Three fast-training options, all off by default (so "book50" is unchanged):
+    ema_decay > 0 keeps an exponential moving average of the weights and batch-norm
+    statistics (`cnnlib.training.averaging.WeightAverage`, decay per step) and scores
+    the average instead of the raw weights; test_shift = s > 0 adds to the scored views
+    each image translated by (−s, −s) and (+s, +s) pixels with reflected borders
+    (`cnnlib.training.metrics.predict_logits`); alternating_flip replaces the random flip
+    by airbench's deterministic one: each image is mirrored in every other epoch,
+    starting from a random half (`cnnlib.training.augment.alternating_flip`).
     """
 
     epochs: int = 50
@@ -70,6 +83,9 @@ class TrainConfig:
     flip: bool = True
     test_flip: bool = True
     seed: int = 0
+    ema_decay: float = 0.0
+    test_shift: int = 0
+    alternating_flip: bool = False
 
     def __post_init__(self) -> None:
         self.epochs = positive_int("epochs", self.epochs)
@@ -80,6 +96,11 @@ class TrainConfig:
             raise ValueError(f"schedule = {self.schedule!r} must be one of {sorted(SCHEDULES)}")
         self.seed = non_negative_int("seed", self.seed)
         self.crop_padding = non_negative_int("crop_padding", self.crop_padding)
+        self.ema_decay = fraction("ema_decay", self.ema_decay)
+        self.test_shift = non_negative_int("test_shift", self.test_shift)
+        if self.alternating_flip and not self.flip:
+            raise ValueError("alternating_flip = True needs flip = True: it is a way of "
+                             "flipping, not flipping is flip = False")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -168,6 +189,9 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.checkpoint, self.epoch, self.step = checkpoint, epoch, step
 
 
+_EMA = "ema/"  # prefix of the weight average's arrays among the optimizer's in checkpoints
+
+
 def _no_decay(name: str, param: np.ndarray) -> bool:
     """Batch-norm scales are 1-D "weight"s: decaying them would only fight normalization."""
     return param.ndim < 2
@@ -211,6 +235,11 @@ class Trainer:
         self.step = 0  # completed steps of the current epoch
         self.history = History()
         self.aug_rng = np.random.default_rng([c.seed, 2])
+        # Which images are mirrored in even epochs; a function of the seed only, so a
+        # resumed run flips exactly as an uninterrupted one.
+        self.flips = (flip_pattern(len(y_train), seed=np.random.default_rng([c.seed, 3]))
+                      if c.alternating_flip else None)
+        self.average = WeightAverage(model, c.ema_decay) if c.ema_decay > 0 else None
         self.totals = EpochTotals()  # of the epoch in progress
         self._stop_requested = False
         self._in_step = False
@@ -224,12 +253,24 @@ class Trainer:
     def global_step(self) -> int:
         return self.epoch * self.steps_per_epoch + self.step
 
-    def train_step(self, images: np.ndarray, labels: np.ndarray) -> tuple[float, int]:
-        """One SGD step on a batch: returns (mean cross-entropy, number correct)."""
+    def train_step(self, images: np.ndarray, labels: np.ndarray,
+                   indices: np.ndarray | None = None) -> tuple[float, int]:
+        """One SGD step on a batch: returns (mean cross-entropy, number correct).
+
+        indices: the batch's positions in x_train, needed by alternating_flip (each
+        image has its own flip pattern).
+        """
         c = self.config
         lr = self.schedule(self.global_step)
-        batch = augment(images, c.crop_padding, c.flip, seed=self.aug_rng) if (
-            c.crop_padding or c.flip) else images
+        if self.flips is not None:
+            if indices is None:
+                raise ValueError("alternating_flip needs the batch's indices into x_train")
+            batch = alternating_flip(random_crop(images, c.crop_padding, seed=self.aug_rng),
+                                     self.flips[indices], self.epoch)
+        elif c.crop_padding or c.flip:
+            batch = augment(images, c.crop_padding, c.flip, seed=self.aug_rng)
+        else:
+            batch = images
         # A diverging run overflows somewhere inside the network before the loss turns
         # inf/NaN. That is caught just below and reported in one clear message, so NumPy's
         # own overflow warnings would only be noise in the reader's terminal.
@@ -245,6 +286,8 @@ class Trainer:
             self.model.backward_params(dlogits)  # no gradient for the images themselves
             self.optimizer.lr = lr
             self.optimizer.step()
+        if self.average is not None:
+            self.average.update(self.model)
         return loss, int((logits.argmax(axis=1) == labels).sum())
 
     def _diverged(self, loss: float, lr: float) -> None:
@@ -317,7 +360,7 @@ class Trainer:
                 idx = order[self.step * bs:(self.step + 1) * bs]
                 t0 = time.perf_counter()
                 self._in_step = True
-                loss, correct = self.train_step(self.x_train[idx], self.y_train[idx])
+                loss, correct = self.train_step(self.x_train[idx], self.y_train[idx], idx)
                 self.step += 1
                 t = self.totals
                 t.add(loss, correct, len(idx), time.perf_counter() - t0)
@@ -348,7 +391,7 @@ class Trainer:
                                      ("test", self.x_test, self.y_test)):
             loss = acc = math.nan
             if images is not None:
-                result = evaluate_model(self.model, images, labels, flip=self.config.test_flip)
+                result = self.evaluate(images, labels)
                 loss, acc = result["loss"], result["accuracy"]
                 scores += f" | {name} loss {loss:.3f} acc {acc:.3f}"
             getattr(h, f"{name}_loss").append(loss)
@@ -359,6 +402,25 @@ class Trainer:
         if verbose:
             print(f"epoch {self.epoch:>3}/{self.config.epochs}: train loss {h.train_loss[-1]:.3f} "
                   f"acc {h.train_acc[-1]:.3f}{scores} ({seconds:.1f} s)", flush=True)
+
+    # ------------------------------------------------------------------- scoring
+    @contextlib.contextmanager
+    def scoring(self) -> Iterator[Sequential]:
+        """`with trainer.scoring() as model:` the model as it is scored: holding the
+        averaged weights when ema_decay > 0 (the raw ones come back after the block),
+        else the model itself."""
+        if self.average is None:
+            yield self.model
+        else:
+            with self.average.applied(self.model) as model:
+                yield model
+
+    def evaluate(self, images: np.ndarray, labels: np.ndarray) -> dict:
+        """`evaluate_model` of the scored model (averaged weights with ema_decay > 0) with
+        the config's test-time augmentation (test_flip, test_shift)."""
+        with self.scoring() as model:
+            return evaluate_model(model, images, labels, flip=self.config.test_flip,
+                                  shift=self.config.test_shift)
 
     # --------------------------------------------------------------- checkpoints
     def state(self) -> dict:
@@ -375,7 +437,13 @@ class Trainer:
 
     def save_checkpoint(self, path: str | os.PathLike[str]) -> Path:
         """Model + momentum + trainer state -> `path`, atomically. Loadable by `load_model`."""
-        return write_checkpoint(path, self.model, self.optimizer.state_dict(), self.state())
+        optimizer_state = self.optimizer.state_dict()
+        if self.average is not None:
+            # checkpoint.py stores any dict of arrays as the optimizer's state; the average
+            # travels there under "ema/" keys (split off again by from_checkpoint).
+            optimizer_state = {**optimizer_state, **{
+                f"{_EMA}{k}": v for k, v in self.average.state_dict().items()}}
+        return write_checkpoint(path, self.model, optimizer_state, self.state())
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str], x_train: np.ndarray,
@@ -403,7 +471,15 @@ class Trainer:
                     f"{path} was written with other validation images (fingerprint "
                     f"{state.get('validation')}, now {given}); resume with the same "
                     "--validation")
-            trainer.optimizer.load_state_dict(optimizer_state)
+            averaged = {k[len(_EMA):]: v for k, v in optimizer_state.items()
+                        if k.startswith(_EMA)}
+            if (trainer.average is None) != (not averaged):
+                raise ValueError(f"{path}: ema_decay = {config.ema_decay} but the checkpoint "
+                                 f"holds {'a' if averaged else 'no'} weight average")
+            if trainer.average is not None:
+                trainer.average.load_state_dict(averaged)
+            trainer.optimizer.load_state_dict(
+                {k: v for k, v in optimizer_state.items() if not k.startswith(_EMA)})
             trainer.epoch, trainer.step = int(state["epoch"]), int(state["step"])
             trainer.totals = EpochTotals.from_list(state["sums"])
             trainer.history = History.from_dict(state["history"])

@@ -223,3 +223,22 @@ def test_bench_recipes_trains_each_run_and_writes_both_tables(tmp_path):
     before = out.read_text()
     run("bench_recipes.py", "--tables-only", "--out", out)
     assert out.read_text() == before
+
+
+def test_bench_recipes_tricks_scores_one_training_run_four_ways(tmp_path):
+    out = tmp_path / "tricks.md"
+    run("bench_recipes.py", "--tricks", "tricks, random flip", "--epochs", 2, "--limit", 200,
+        "--out", out, env=cifar_env())
+    ablation, per_epoch, to_accuracy, test = tables(out.read_text())
+    names = ["fast (as committed)", "fast + shift TTA", "fast + EMA", "fast + EMA + shift TTA"]
+    assert labels(ablation) == labels(per_epoch) == labels(to_accuracy) == labels(test) == names
+    assert all(row["training run"] == "tricks, random flip" for row in ablation)
+    assert all(row["2"] and row["1"] for row in per_epoch)  # validation after each epoch
+    raw = json.loads(out.with_suffix(".json").read_text())
+    runs = [raw["runs"][name][0] for name in names]
+    assert all(r["step_seconds"] == runs[0]["step_seconds"] for r in runs)  # one training
+    assert all(len(r["val_acc"]) == len(r["seconds"]) == 2 and len(r["load_start"]) == 3
+               for r in runs)
+    before = out.read_text()
+    run("bench_recipes.py", "--tables-only", "--out", out)
+    assert out.read_text() == before

@@ -1,9 +1,17 @@
-"""Random crop and flip: shapes, dtypes, exact pixel placement, seeding, errors."""
+"""Random crop and flip, alternating flip and reflected translation: shapes, dtypes, exact
+pixel placement, seeding, errors."""
 
 import numpy as np
 import pytest
 
-from cnnlib.training.augment import augment, random_crop, random_flip
+from cnnlib.training.augment import (
+    alternating_flip,
+    augment,
+    flip_pattern,
+    random_crop,
+    random_flip,
+    translate,
+)
 
 
 def numbered_images(n=6, h=5, w=7, c=3):
@@ -84,3 +92,80 @@ def test_seed_is_keyword_only_in_every_transform():
                  lambda: augment(x, 4, True, gen)):
         with pytest.raises(TypeError):
             call()
+
+
+# ------------------------------------------------------------ alternating flip (airbench)
+
+
+def test_alternating_flip_mirrors_by_the_pattern_in_even_epochs_and_the_rest_in_odd_ones():
+    x = numbered_images()
+    first = np.array([True, False, True, True, False, False])
+    for epoch in range(4):
+        out = alternating_flip(x, first, epoch)
+        for i in range(len(x)):
+            mirrored = first[i] != (epoch % 2 == 1)
+            np.testing.assert_array_equal(out[i], x[i, :, ::-1] if mirrored else x[i])
+    assert out.dtype == x.dtype and not np.shares_memory(out, x)
+
+
+def test_two_consecutive_epochs_show_every_image_both_ways():
+    x = numbered_images(n=40)
+    first = flip_pattern(40, seed=0)
+    for epoch in range(3):
+        a, b = alternating_flip(x, first, epoch), alternating_flip(x, first, epoch + 1)
+        for i in range(40):
+            assert {a[i].tobytes(), b[i].tobytes()} == {x[i].tobytes(),
+                                                        x[i, :, ::-1].tobytes()}
+
+
+def test_flip_pattern_is_a_seeded_random_half():
+    a = flip_pattern(10_000, seed=4)
+    assert a.dtype == np.bool_ and abs(a.mean() - 0.5) < 0.02
+    np.testing.assert_array_equal(a, flip_pattern(10_000, seed=4))
+    assert not np.array_equal(a, flip_pattern(10_000, seed=5))
+
+
+# ------------------------------------------------------------------------ translation
+
+
+def naive_translate(image, dy, dx):
+    """Pixel by pixel: out[y, x] = image[y − dy, x − dx], reflected at the borders."""
+    h, w = image.shape[:2]
+    out = np.empty_like(image)
+    for y in range(h):
+        for x in range(w):
+            sy, sx = y - dy, x - dx
+            sy = -sy if sy < 0 else (2 * (h - 1) - sy if sy >= h else sy)
+            sx = -sx if sx < 0 else (2 * (w - 1) - sx if sx >= w else sx)
+            out[y, x] = image[sy, sx]
+    return out
+
+
+@pytest.mark.parametrize(("dy", "dx"), [(0, 0), (2, 2), (-2, -2), (1, -3), (-4, 0), (3, 6)])
+def test_translate_matches_the_pixel_loop(dy, dx):
+    x = numbered_images()
+    out = translate(x, dy, dx)
+    assert out.shape == x.shape and out.dtype == x.dtype
+    for i in range(len(x)):
+        np.testing.assert_array_equal(out[i], naive_translate(x[i], dy, dx))
+
+
+def test_translate_moves_the_content_and_reflects_the_border():
+    x = numbered_images(n=1, h=5, w=5, c=1)
+    out = translate(x, 2, 0)[0, :, :, 0]
+    np.testing.assert_array_equal(out[2:], x[0, :3, :, 0])  # moved down by 2
+    np.testing.assert_array_equal(out[:2], x[0, [2, 1], :, 0])  # rows 2, 1 mirrored in
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: translate(np.zeros((1, 4, 4, 1)), 4, 0), r"dy = 4 must be an integer shift"),
+    (lambda: translate(np.zeros((1, 4, 4, 1)), 0, 1.5), "dx = 1.5"),
+    (lambda: translate(np.zeros((4, 4, 1)), 0, 0), "4-D"),
+    (lambda: alternating_flip(np.zeros((2, 4, 4, 1)), np.array([True]), 0), r"shape \(2,\)"),
+    (lambda: alternating_flip(np.zeros((2, 4, 4, 1)), np.array([1, 0]), 0), "bool"),
+    (lambda: alternating_flip(np.zeros((2, 4, 4, 1)), np.array([True, False]), -1), "epoch"),
+    (lambda: flip_pattern(-1, seed=0), "n = -1"),
+])
+def test_bad_arguments_of_the_fast_recipe_transforms_raise(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -49,3 +49,17 @@ def test_unknown_recipe_names_the_known_ones():
     with pytest.raises(ValueError, match=r"recipe = 'quick' must be one of \['book50', 'fast'\]"):
         recipe("quick")
     assert sorted(RECIPES) == ["book50", "fast"]
+
+
+def test_tricks_switch_on_their_settings_and_leave_the_recipes_alone():
+    fast = recipe("fast")
+    assert (fast.config.ema_decay, fast.config.test_shift, fast.config.alternating_flip) == (
+        0.0, 0, False)
+    tricked = fast.with_tricks("ema", "shift_tta", "alternating_flip")
+    assert (tricked.config.ema_decay, tricked.config.test_shift,
+            tricked.config.alternating_flip) == (0.99, 2, True)
+    assert tricked.config.epochs == 12 and tricked.config.label_smoothing == 0.2
+    assert recipe("fast").with_tricks("ema").config.test_shift == 0
+    assert recipe("book50").config == TrainConfig()  # the book's recipe is untouched
+    with pytest.raises(ValueError, match=r"trick = 'swa' must be one of \['alternating_flip'"):
+        fast.with_tricks("swa")

@@ -144,3 +144,68 @@ def test_huge_learning_rate_diverges_cleanly():
         trainer.fit(progress=False)
 
 
+
+
+# ------------------------------------------------------- the fast recipe's options
+
+
+def test_the_fast_recipe_options_are_off_by_default():
+    c = TrainConfig()
+    assert (c.ema_decay, c.test_shift, c.alternating_flip) == (0.0, 0, False)
+    trainer = tiny_trainer()
+    assert trainer.average is None and trainer.flips is None
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"ema_decay": 1.0}, "ema_decay"),
+    ({"ema_decay": -0.1}, "ema_decay"),
+    ({"test_shift": -2}, "test_shift"),
+    ({"alternating_flip": True, "flip": False}, "alternating_flip = True needs flip"),
+])
+def test_config_rejects_bad_fast_recipe_options(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**kwargs)
+
+
+def test_alternating_flip_mirrors_each_image_in_every_other_epoch():
+    trainer = tiny_trainer(epochs=3, crop_padding=0, alternating_flip=True)
+    x, _ = tiny_problem()
+    seen = []  # (epoch, batch the network was given)
+    forward = trainer.model.forward
+
+    def recording(batch):
+        if trainer.model.training:
+            seen.append((trainer.epoch, batch.copy()))
+        return forward(batch)
+
+    trainer.model.forward = recording
+    trainer.fit(progress=False)
+    mirrored = {}  # image index -> [was it mirrored in epoch 0, 1, 2]
+    for epoch in range(3):
+        order = trainer._permutation(epoch)
+        batches = [b for e, b in seen if e == epoch]
+        for k, batch in enumerate(batches):
+            idx = order[k * 16:(k + 1) * 16]  # tiny_trainer's batch size
+            for i, image in zip(idx, batch, strict=True):
+                flipped = np.array_equal(image, x[i, :, ::-1])
+                assert flipped or np.array_equal(image, x[i])
+                mirrored.setdefault(int(i), []).append(flipped)
+    for i, pattern in mirrored.items():
+        assert pattern == [bool(trainer.flips[i]), not trainer.flips[i], bool(trainer.flips[i])]
+    assert 0 < trainer.flips.sum() < len(trainer.flips)
+
+
+def test_alternating_flip_needs_the_batch_indices():
+    trainer = tiny_trainer(alternating_flip=True)
+    x, y = tiny_problem()
+    with pytest.raises(ValueError, match="indices"):
+        trainer.train_step(x[:4], y[:4])
+
+
+def test_test_shift_scores_with_the_shifted_views():
+    from cnnlib.training.metrics import evaluate_model
+    trainer = tiny_trainer(epochs=1, test_shift=1)
+    trainer.fit(progress=False)
+    x, y = tiny_problem()
+    expected = evaluate_model(trainer.model, x[:10], y[:10], flip=True, shift=1)
+    assert trainer.history.test_loss[-1] == pytest.approx(expected["loss"])
