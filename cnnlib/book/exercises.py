@@ -9,9 +9,11 @@ Book: the "Exercises" section at the end of every chapter.
 from __future__ import annotations
 
 import dis
+import importlib
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import CodeType
 from typing import Any
 
@@ -163,3 +165,86 @@ def forbidding(label: str, namespace: dict, name: str) -> Iterator[None]:
     finally:
         for home in homes:
             home[name] = original
+
+
+# ------------------------------------------------------------------ the build-it-yourself track
+
+LEARNER_PACKAGE = "mycnn"
+
+
+def learner_piece(module: str, name: str, root: str | Path | None = None) -> Callable[..., Any]:
+    """The reader's function `name` from mycnn/<module>.py, read again from the file.
+
+    The package is the mycnn/ folder beside the notebook (`root`, by default the working
+    directory, which is the notebook's folder in Jupyter, in the book's build and under
+    nbval). The module is reloaded, so a file edited since the last run counts; a mycnn
+    imported from another folder (the full edition's, the student edition's) is dropped
+    first. A missing file or function fails with what to do, never a bare ImportError.
+    """
+    folder = Path(root if root is not None else Path.cwd()).resolve()
+    if not (folder / LEARNER_PACKAGE / f"{module}.py").is_file():
+        raise AssertionError(
+            f"there is no {LEARNER_PACKAGE}/{module}.py in {folder}: run the notebook from "
+            f"its own folder (the chapters/ or exercises/ folder, which holds {LEARNER_PACKAGE}/)")
+    loaded = sys.modules.get(LEARNER_PACKAGE)
+    if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve().parent.parent \
+            != folder:
+        for key in [k for k in sys.modules if k == LEARNER_PACKAGE or
+                    k.startswith(LEARNER_PACKAGE + ".")]:
+            del sys.modules[key]
+    if str(folder) in sys.path:
+        sys.path.remove(str(folder))
+    sys.path.insert(0, str(folder))  # first: another mycnn/ on the path must not win
+    importlib.invalidate_caches()
+    package = importlib.import_module(LEARNER_PACKAGE)
+    mod = importlib.reload(importlib.import_module(f"{LEARNER_PACKAGE}.{module}"))
+    if package.__file__ and Path(package.__file__).resolve().parent.parent != folder:
+        raise AssertionError(f"{LEARNER_PACKAGE} was imported from {package.__file__}, "
+                             f"not from {folder}: restart the kernel")
+    fn = getattr(mod, name, None)
+    if fn is None:
+        raise AssertionError(f"{LEARNER_PACKAGE}/{module}.py has no function {name}: "
+                             "keep the name it had")
+    return fn
+
+
+def check_lines_at_most(label: str, fn: Callable[..., Any], *args: Any, limit: int,
+                        what: str) -> Any:
+    """fn(*args), failing if more than `limit` lines of fn's own code run: a loop over the
+    output positions runs its body once per position, a loop over the F·F offsets of a
+    filter only F·F times (lines inside NumPy do not count). Returns fn's result."""
+    code = getattr(fn, "__code__", None)
+    ours = set(_code_objects(code)) if code is not None else set()
+    count = [0]
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        if frame.f_code not in ours:
+            return None
+        if event == "line":
+            count[0] += 1
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        result = attempt(label, fn, *args)
+    finally:
+        sys.settrace(previous)
+    if count[0] > limit:
+        name = getattr(fn, "__qualname__", repr(fn))
+        raise AssertionError(
+            f"Exercise {label}: {name} ran {count[0]} lines of Python for one call, more "
+            f"than {limit}: it loops over the output positions, and the exercise asks for "
+            f"{what}")
+    return result
+
+
+def check_gradients(label: str, what: str, got: tuple, expected: tuple,
+                    names: tuple[str, ...], *, rtol: float = 1e-6, atol: float = 1e-8) -> None:
+    """A tuple of gradients, each compared with check_close under its name (dx, dw, db)."""
+    got = tuple(got) if isinstance(got, (tuple, list)) else (got,)
+    if len(got) != len(expected):
+        raise AssertionError(f"Exercise {label}: {what} returned {len(got)} values, expected "
+                             f"{len(expected)}: {', '.join(names)}")
+    for g, e, n in zip(got, expected, names, strict=True):
+        check_close(label, f"{n} of {what}", g, e, rtol=rtol, atol=atol)

@@ -377,7 +377,82 @@ def unit_with(ns, pad_first=False, relu=True):
     return {"first_block_unit": first_block_unit}
 
 
+# ------------------------------------------------------------ the build track (mycnn/)
+
+
+def pieces(**functions):
+    """Answers for a build-track check: learner_piece hands it these functions in place of
+    the ones in chapters/mycnn/ (the reference solutions), as if the reader wrote them."""
+    def answers(ns):
+        real = ns["learner_piece"]
+
+        def learner_piece(module, name, root=None):
+            return functions[name] if name in functions else real(module, name, root)
+        return {"learner_piece": learner_piece}
+    return answers
+
+
+def conv_loops_with(stride_used=True, pad=True, bias=True, swap_hw=False):
+    """Exercise 3.7's loops, with one of the mistakes learners make switched on."""
+    def conv_forward_naive(x, w, b, stride=1, padding=0):
+        n, h, wid, _ = x.shape
+        k, f = w.shape[0], w.shape[1]
+        if swap_hw:
+            h, wid = wid, h
+        h2, w2 = (h + 2 * padding - f) // stride + 1, (wid + 2 * padding - f) // stride + 1
+        xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0))) if pad else x
+        s = stride if stride_used else 1
+        out = np.zeros((n, h2, w2, k))
+        for img in range(n):
+            for kk in range(k):
+                for i in range(h2):
+                    for j in range(w2):
+                        win = xp[img, i * s:i * s + f, j * s:j * s + f, :]
+                        if win.shape != w[kk].shape:  # ran off the unpadded edge
+                            win = np.pad(win, ((0, f - win.shape[0]), (0, f - win.shape[1]),
+                                               (0, 0)))
+                        out[img, i, j, kk] = np.sum(win * w[kk]) + (b[kk] if bias else 0)
+        return out
+    return conv_forward_naive
+
+
+def conv_im2col_with(offsets_swapped=False, weights_by_channel=False, stride_used=True):
+    """Exercise 3.8 with one of the mistakes learners make switched on."""
+    def conv_forward_im2col(x, w, b, stride=1, padding=0):
+        n, h, wid, c = x.shape
+        k, f = w.shape[0], w.shape[1]
+        h2, w2 = (h + 2 * padding - f) // stride + 1, (wid + 2 * padding - f) // stride + 1
+        s = stride if stride_used else 1
+        xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+        cols = np.empty((n, h2, w2, f, f, c))
+        for u in range(f):
+            for v in range(f):
+                a, bb = (v, u) if offsets_swapped else (u, v)
+                cols[:, :, :, a, bb, :] = xp[:, u:u + s * h2:s, v:v + s * w2:s, :][:, :h2, :w2]
+        wm = (w.transpose(0, 3, 1, 2) if weights_by_channel else w).reshape(k, -1)
+        return (cols.reshape(-1, f * f * c) @ wm.T + b).reshape(n, h2, w2, k)
+    return conv_forward_im2col
+
+
 CASES = [
+    ("3.7", {}, True, "the solution"),
+    ("3.7", pieces(conv_forward_naive=lambda x, w, b, stride=1, padding=0: conv2d(
+        x, w, b, stride=stride, padding=padding)), True, "an equivalent: cnnlib's conv2d"),
+    ("3.7", pieces(conv_forward_naive=conv_loops_with(stride_used=False)), False,
+     "stride ignored in the window's corner"),
+    ("3.7", pieces(conv_forward_naive=conv_loops_with(pad=False)), False, "padding forgotten"),
+    ("3.7", pieces(conv_forward_naive=conv_loops_with(bias=False)), False, "bias forgotten"),
+    ("3.7", pieces(conv_forward_naive=conv_loops_with(swap_hw=True)), False, "H and W swapped"),
+    ("3.8", {}, True, "the solution"),
+    ("3.8", pieces(conv_forward_im2col=lambda x, w, b, stride=1, padding=0: conv2d(
+        x, w, b, stride=stride, padding=padding)), True, "an equivalent: cnnlib's conv2d"),
+    ("3.8", pieces(conv_forward_im2col=conv_loops_with()), False, "loops over positions"),
+    ("3.8", pieces(conv_forward_im2col=conv_im2col_with(offsets_swapped=True)), False,
+     "window offsets transposed"),
+    ("3.8", pieces(conv_forward_im2col=conv_im2col_with(weights_by_channel=True)), False,
+     "filters flattened channel-first"),
+    ("3.8", pieces(conv_forward_im2col=conv_im2col_with(stride_used=False)), False,
+     "stride ignored in the slices"),
     # (exercise, answers, right?, why); the exercise's stub and solution are run first, so
     # an entry replaces only the names it gives (answers may be a function of the
     # notebook's namespace, for answers built from the notebook's own objects).
@@ -667,7 +742,8 @@ def test_check_tells_right_from_wrong(label, answers, right, why, monkeypatch):
             run_cell(cell, namespace, "setup")
     (exercise,) = [e for e in section.exercises if e.label == label]
     for cell in exercise.of("exercise-stub") + exercise.of("exercise-solution"):
-        run_cell(cell, namespace, f"stub and solution {label}")  # stubs define the inputs
+        if cell["cell_type"] == "code":  # a build-track solution is a file, shown as prose
+            run_cell(cell, namespace, f"stub and solution {label}")  # stubs define the inputs
     namespace.update(answers(namespace) if callable(answers) else answers)
     err = failure_of(exercise.of("exercise-check")[0], namespace, f"check {label}")
     if right:

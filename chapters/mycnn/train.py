@@ -1,0 +1,34 @@
+"""The training loop.
+
+Book: chapter 10 (Exercise 10.7).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def train_epochs(model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
+                 lr: float, momentum: float, seed: int = 0) -> list[float]:
+    """Exercise 10.7: train `model` (a network.Network) on x (N, H, W, C), y (N,).
+
+    rng = np.random.default_rng(seed), drawn once; every epoch visits the images in the
+    order rng.permutation(N), in batches of batch_size (the last one may be smaller);
+    each batch: forward, model.loss, backward, model.step(lr, momentum).
+    Returns the mean loss over the images of each epoch (a list of `epochs` floats).
+    """
+    # BEGIN SOLUTION (Exercise 10.7)
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        total = 0.0
+        for start in range(0, len(x), batch_size):
+            batch = order[start:start + batch_size]
+            loss, dlogits = model.loss(model.forward(x[batch]), y[batch])
+            model.backward(dlogits)
+            model.step(lr, momentum)
+            total += loss * len(batch)  # the last batch may be smaller: weigh by size
+        losses.append(total / len(x))
+    return losses
+    # END SOLUTION
