@@ -434,7 +434,142 @@ def conv_im2col_with(offsets_swapped=False, weights_by_channel=False, stride_use
     return conv_forward_im2col
 
 
+def pool_loops_with(kind="max", stride_used=True, overwrite=False, route="first",
+                    divide=True):
+    """Exercises 5.7 and 5.8 written with loops, with one mistake learners make switched
+    on: route "every" (the whole window gets the gradient), "ties" (every tied maximum),
+    "last" (the last maximum wins a tie)."""
+    def positions(x, size, stride):
+        s = stride if stride_used else 1
+        h2, w2 = (x.shape[1] - size) // stride + 1, (x.shape[2] - size) // stride + 1
+        for i in range(h2):
+            for j in range(w2):
+                yield i, j, (slice(i * s, i * s + size), slice(j * s, j * s + size))
+
+    def forward(x, size=2, stride=2):
+        h2, w2 = (x.shape[1] - size) // stride + 1, (x.shape[2] - size) // stride + 1
+        out = np.zeros((x.shape[0], h2, w2, x.shape[3]))
+        for i, j, (rows, cols) in positions(x, size, stride):
+            win = x[:, rows, cols, :]
+            out[:, i, j, :] = win.max(axis=(1, 2)) if kind == "max" else (
+                win.mean(axis=(1, 2)) if divide else win.sum(axis=(1, 2)))
+        return out
+
+    def backward(dout, x, size=2, stride=2):
+        dx = np.zeros(x.shape)
+        for i, j, (rows, cols) in positions(x, size, stride):
+            win = x[:, rows, cols, :]
+            g = dout[:, i, j, :][:, None, None, :]
+            if kind == "avg":
+                share = g / (size * size) if divide else g * np.ones_like(win)
+            elif route == "every":
+                share = g * np.ones_like(win)
+            else:
+                flat = win.reshape(len(x), -1, x.shape[3])
+                if route == "ties":
+                    mask = flat == flat.max(axis=1, keepdims=True)
+                else:
+                    pick = (flat.argmax(axis=1) if route == "first" else
+                            flat.shape[1] - 1 - flat[:, ::-1].argmax(axis=1))
+                    mask = np.arange(flat.shape[1])[None, :, None] == pick[:, None, :]
+                share = g * mask.reshape(win.shape)
+            if overwrite:
+                dx[:, rows, cols, :] = share * np.ones_like(win)
+            else:
+                dx[:, rows, cols, :] += share
+        return dx
+    return forward, backward
+
+
+def max_pieces(**mistake):
+    forward, backward = pool_loops_with("max", **mistake)
+    return pieces(max_pool_forward=forward, max_pool_backward=backward)
+
+
+def avg_pieces(**mistake):
+    forward, backward = pool_loops_with("avg", **mistake)
+    return pieces(avg_pool_forward=forward, avg_pool_backward=backward)
+
+
+def conv_backward_loops_with(db_first_image=False, crop=True, stride_used=True,
+                             overwrite_dw=False, overwrite_dx=False):
+    """Exercise 7.5's loops, with one of the mistakes learners make switched on."""
+    def conv_backward_naive(dout, x, w, stride=1, padding=0):
+        n_img, h, wid, _ = x.shape
+        k_filters, f = w.shape[0], w.shape[1]
+        s = stride if stride_used else 1
+        xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+        dxp, dw = np.zeros(xp.shape), np.zeros(w.shape)
+        for n in range(n_img):
+            for i in range(dout.shape[1]):
+                for j in range(dout.shape[2]):
+                    rows, cols = slice(i * s, i * s + f), slice(j * s, j * s + f)
+                    for k in range(k_filters):
+                        if overwrite_dw:
+                            dw[k] = dout[n, i, j, k] * xp[n, rows, cols, :]
+                        else:
+                            dw[k] += dout[n, i, j, k] * xp[n, rows, cols, :]
+                        if overwrite_dx:
+                            dxp[n, rows, cols, :] = dout[n, i, j, k] * w[k]
+                        else:
+                            dxp[n, rows, cols, :] += dout[n, i, j, k] * w[k]
+        db = dout[0].sum(axis=(0, 1)) if db_first_image else dout.sum(axis=(0, 1, 2))
+        dx = dxp[:, padding:padding + h, padding:padding + wid, :] if crop else dxp
+        return dx, dw, db
+    return conv_backward_naive
+
+
+def conv_backward_vectorized_with(flip=True, db_mean=False, dw_order=False):
+    """Exercise 7.6 the textbook way (stride 1 only: dx as a full convolution of dout with
+    the flipped filters), with one of the mistakes learners make switched on."""
+    def conv_backward(dout, x, w, stride=1, padding=0):
+        from cnnlib.core.im2col import extract_windows, pad_hw
+        k, f, c = w.shape[0], w.shape[1], w.shape[3]
+        cols = extract_windows(pad_hw(x, padding), f, stride).reshape(-1, f * f * c)
+        rows = dout.reshape(-1, k)
+        dw = (rows.T @ cols).reshape(w.shape)
+        if dw_order:  # reshaped in (K, C, F, F) order, then read as (K, F, F, C)
+            dw = (rows.T @ cols).reshape(k, f * f, c).transpose(0, 2, 1).reshape(w.shape)
+        db = rows.mean(axis=0) if db_mean else rows.sum(axis=0)
+        filters = w[:, ::-1, ::-1, :] if flip else w
+        dx = conv2d(dout, filters.transpose(3, 1, 2, 0), padding=f - 1 - padding)
+        return dx, dw, db
+    return conv_backward
+
+
 CASES = [
+    ("7.5", {}, True, "the solution"),
+    ("7.5", pieces(conv_backward_naive=conv_backward_loops_with()), True, "other loops"),
+    ("7.5", pieces(conv_backward_naive=conv_backward_loops_with(db_first_image=True)), False,
+     "bias gradient not summed over the batch"),
+    ("7.5", pieces(conv_backward_naive=conv_backward_loops_with(crop=False)), False,
+     "padding not cut off dx"),
+    ("7.5", pieces(conv_backward_naive=conv_backward_loops_with(stride_used=False)), False,
+     "stride ignored"),
+    ("7.5", pieces(conv_backward_naive=conv_backward_loops_with(overwrite_dw=True)), False,
+     "dw = instead of +="),
+    ("7.5", pieces(conv_backward_naive=conv_backward_loops_with(overwrite_dx=True)), False,
+     "dx = instead of += where windows overlap"),
+    ("7.6", {}, True, "the solution"),
+    ("7.6", pieces(conv_backward=conv_backward_loops_with()), False, "loops over positions"),
+    ("7.6", pieces(conv_backward=conv_backward_vectorized_with(flip=False)), False,
+     "unflipped filters in the input gradient"),
+    ("7.6", pieces(conv_backward=conv_backward_vectorized_with(db_mean=True)), False,
+     "bias gradient averaged, not summed"),
+    ("7.6", pieces(conv_backward=conv_backward_vectorized_with(dw_order=True)), False,
+     "weight gradient reshaped in the wrong order"),
+    ("5.7", {}, True, "the solution"),
+    ("5.7", max_pieces(), True, "loops over positions, first maximum"),
+    ("5.7", max_pieces(stride_used=False), False, "stride ignored"),
+    ("5.7", max_pieces(overwrite=True), False, "= instead of += where windows overlap"),
+    ("5.7", max_pieces(route="every"), False, "the gradient to every element of the window"),
+    ("5.7", max_pieces(route="ties"), False, "the gradient to every tied maximum"),
+    ("5.7", max_pieces(route="last"), False, "the last maximum takes a tie"),
+    ("5.8", {}, True, "the solution"),
+    ("5.8", avg_pieces(), True, "loops over positions"),
+    ("5.8", avg_pieces(divide=False), False, "sums, not means, both ways"),
+    ("5.8", avg_pieces(stride_used=False), False, "stride ignored"),
+    ("5.8", avg_pieces(overwrite=True), False, "= instead of += where windows overlap"),
     ("3.7", {}, True, "the solution"),
     ("3.7", pieces(conv_forward_naive=lambda x, w, b, stride=1, padding=0: conv2d(
         x, w, b, stride=stride, padding=padding)), True, "an equivalent: cnnlib's conv2d"),
