@@ -56,13 +56,6 @@ def built_book() -> BookBuild:
     if "CNNLIB_DATA" not in env and shared_data.is_dir():  # as the Makefile does
         env["CNNLIB_DATA"] = str(shared_data)
 
-    vendor = subprocess.run(
-        ["bash", str(REPO_ROOT / "tools" / "vendor_js.sh")],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-    )
-    if vendor.returncode != 0:
-        return BookBuild(vendor.returncode, vendor.stdout + vendor.stderr, out / "_build" / "html")
-
     cmd = [
         str(bindir / "jupyter-book"), "build", str(REPO_ROOT),
         "-W", "-n", "--keep-going", "--path-output", str(out),
@@ -126,3 +119,51 @@ def toc_pages(toc: dict) -> list[str]:
     walk({k: v for k, v in toc.items() if k != "root"})
     return [str(Path(p).with_suffix("")) if Path(p).suffix in {".md", ".ipynb"} else p
             for p in pages]
+
+
+@dataclass(frozen=True)
+class PdfBuild:
+    returncode: int
+    log: str
+    latex_dir: Path  # the folder that holds the .tex and the PDF
+
+    def log_tail(self, lines: int = 40) -> str:
+        return BookBuild(self.returncode, self.log, self.latex_dir).log_tail(lines)
+
+
+PDF_NAME = "cnn-from-scratch.pdf"  # _config.yml latex_documents targetname, as .pdf
+
+
+def require_pdf_tools() -> None:
+    """Skip where XeLaTeX or poppler's tools are missing; fail instead where
+    CNNLIB_REQUIRE_PDF is set (CI installs them)."""
+    import shutil
+
+    missing = [t for t in ("xelatex", "latexmk", "pdftotext", "pdfimages", "pdfinfo")
+               if shutil.which(t) is None]
+    if missing:
+        message = (f"the PDF edition needs {', '.join(missing)} (README: Debian's "
+                   "texlive-xetex texlive-latex-extra texlive-latex-recommended "
+                   "texlive-fonts-recommended latexmk xindy fonts-freefont-otf poppler-utils)")
+        if os.environ.get("CNNLIB_REQUIRE_PDF"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def built_pdf(built_book: BookBuild) -> PdfBuild:
+    """`make pdf` into the test build's folder: it reuses the execution cache that
+    `built_book` filled, so no notebook runs a second time."""
+    require_pdf_tools()
+    require_build(built_book)
+    out = built_book.html_dir.parent.parent  # the --path-output of built_book
+    bindir = Path(sys.executable).parent
+    env = {**SHORT_TRAINING_ENV, **os.environ}
+    env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
+    cmd = [str(bindir / "jupyter-book"), "build", str(REPO_ROOT), "--builder", "pdflatex",
+           "-W", "-n", "--keep-going", "--path-output", str(out)]
+    proc = subprocess.run(
+        cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, timeout=3600,
+    )
+    return PdfBuild(proc.returncode, proc.stdout, out / "_build" / "latex")

@@ -1,5 +1,13 @@
 """The book builds strictly, every page in _toc.yml is there, and nothing loads from the web.
 
+"Loads" means what a browser fetches on its own when it shows a page: scripts, images,
+stylesheets, preloads, icons, frames and media, url(...) and @import in CSS (in the
+book's .css files, in <style> blocks and in style attributes), and script or stylesheet
+URLs written inside inline scripts (how the widget and MathJax fallbacks load from CDNs).
+Plain <a href> links to other sites (the references' DOIs and publishers, the PyTorch
+install page) are allowed: a reader follows them by choice, and every page reads and
+works without them.
+
 Uses the session fixture `built_book` (tests/conftest.py): one `jupyter-book build -W -n
 --keep-going` into _build/test with short training. Deselect with -m "not book".
 """
@@ -20,6 +28,11 @@ REMOTE = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
 # A script or stylesheet URL written inside an inline <script> (loaded later by code).
 REMOTE_ASSET_IN_SCRIPT = re.compile(r"(https?:)?//[^\s\"'<>]+\.(m?js|css)\b", re.IGNORECASE)
 MATHJAX_LOCAL = "_static/mathjax/tex-mml-chtml.js"
+# url(...) and @import "..." in CSS, quoted or not.
+CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)|@import\s+['"]([^'"]+)""", re.IGNORECASE)
+# What myst-nb adds to a page with widgets: require.js and the widget manager's bundle.
+WIDGET_SCRIPTS = re.compile(r"require(\.min)?\.js|embed-amd\.js|html-manager|"
+                            r"widgets-compat|jsdelivr|unpkg|cdnjs", re.IGNORECASE)
 
 
 
@@ -37,10 +50,14 @@ class ResourceCollector(HTMLParser):
         super().__init__()
         self.urls: list[tuple[str, str]] = []  # (tag, url)
         self._in_script = False
+        self._in_style = False
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         self._in_script = tag == "script"
+        self._in_style = tag == "style"
+        if attrs.get("style"):
+            self.urls += [(f"{tag} style", url) for url in css_urls(attrs["style"])]
         if tag == "link":
             rel = (attrs.get("rel") or "").lower()
             # Hints like dns-prefetch/preconnect/canonical fetch nothing that renders.
@@ -57,11 +74,19 @@ class ResourceCollector(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "script":
             self._in_script = False
+        if tag == "style":
+            self._in_style = False
 
     def handle_data(self, data):
+        if self._in_style:
+            self.urls += [("style block", url) for url in css_urls(data)]
         if self._in_script:
             self.urls += [("inline script", m.group(0))
                           for m in REMOTE_ASSET_IN_SCRIPT.finditer(data)]
+
+
+def css_urls(css: str) -> list[str]:
+    return [a or b for a, b in CSS_URL.findall(css)]
 
 
 def built_pages(html_dir: Path) -> list[Path]:
@@ -113,11 +138,46 @@ def test_mathjax_is_served_from_the_book_itself(built_book: BookBuild):
     assert 'class="math' in intro and MATHJAX_LOCAL in intro, "intro.html should show math"
 
 
-def test_widget_scripts_are_served_from_the_book_itself(built_book: BookBuild):
+def test_no_stylesheet_of_the_book_fetches_from_the_web(built_book: BookBuild):
     html_dir = require_build(built_book)
+    sheets = sorted(html_dir.rglob("*.css"))
+    assert sheets, f"no stylesheets under {html_dir}"
+    offenders = [f"{sheet.relative_to(html_dir)}: {url}" for sheet in sheets
+                 for url in css_urls(sheet.read_text(encoding="utf-8", errors="replace"))
+                 if REMOTE.match(url)]
+    assert not offenders, "stylesheets that load from the web:\n" + "\n".join(offenders)
+
+
+def test_collector_sees_every_kind_of_remote_resource():
+    """The scan above can fail: each way a page can fetch from the web is caught."""
+    page = """<html><head><link rel="stylesheet" href="https://cdn.example/a.css">
+    <link rel="preload" href="//cdn.example/font.woff2"><link rel="icon" href="http://x/i.png">
+    <style>body { background: url('https://x/bg.png') } @import "https://x/more.css";</style>
+    <script src="https://cdn.jsdelivr.net/npm/require.js"></script>
+    <script>var s = "https://unpkg.com/@jupyter-widgets/html-manager/dist/embed-amd.js";</script>
+    </head><body><img src="https://x/a.png"><iframe src="https://x/frame"></iframe>
+    <div style="background-image: url(http://x/div.png)"></div>
+    <a href="https://doi.org/10.1/x">a citation</a><img src="_images/local.png"></body></html>"""
+    collector = ResourceCollector()
+    collector.feed(page)
+    remote = [url for _, url in collector.urls if REMOTE.match(url)]
+    assert len(remote) == 10, remote
+    assert "https://doi.org/10.1/x" not in remote and "_images/local.png" not in remote
+
+
+def test_no_page_loads_the_widget_manager(built_book: BookBuild):
+    """No page shows an ipywidget (nb_ipywidgets_js: {} in _config.yml), so none loads
+    require.js or the widget manager, locally or from a CDN, and none has a widget view.
+    (Chapter 4's page still carries its notebook's saved widget state: inert JSON that
+    nothing reads, since its one widget output is tagged remove-output.)"""
+    html_dir = require_build(built_book)
+    offenders = []
     for page in built_pages(html_dir):
         text = page.read_text(encoding="utf-8")
-        if "application/vnd.jupyter.widget-state+json" in text:
-            for script in ("_static/widgets/require.js", "_static/widgets/embed-amd.js"):
-                assert script in text, f"{page.relative_to(html_dir)} has widgets but no {script}"
-                assert (html_dir / script).is_file(), f"{script} missing from the build"
+        if "application/vnd.jupyter.widget-view+json" in text:
+            offenders.append(f"{page.relative_to(html_dir)}: a widget view")
+        collector = ResourceCollector()
+        collector.feed(text)
+        offenders += [f"{page.relative_to(html_dir)}: <{tag}> {url}"
+                      for tag, url in collector.urls if WIDGET_SCRIPTS.search(url)]
+    assert not offenders, "pages with widget scripts:\n" + "\n".join(offenders)

@@ -202,9 +202,12 @@ def math_problems_after_load(browser, url):
 
 @pytest.fixture(scope="module")
 def local_mathjax() -> Path:
-    path = REPO_ROOT / "_vendor" / "mathjax" / "tex-mml-chtml.js"
-    if not path.is_file():
-        pytest.skip(f"{path} is missing: run `make vendor` (tools/vendor_js.sh)")
+    """MathJax as the book serves it: from the django-static-mathjax package
+    (requirements.txt; book_ext/offline_mathjax.py copies it into the build)."""
+    import mathjax
+
+    path = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5" / "tex-mml-chtml.js"
+    assert path.is_file(), f"{path} is missing: pip install -r requirements.txt"
     return path
 
 
