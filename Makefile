@@ -37,30 +37,44 @@ LAB_START := /lab/tree/chapters
 # Jupyter refuses to run as root without this (containers, CI machines).
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help venv vendor book test exercises bench lab clean distclean
+.PHONY: help venv book pdf test exercises bench lab clean distclean
 
 help:
 	@echo "make book       run every notebook and build the HTML book into _build/html"
+	@echo "make pdf        the print edition: _build/latex/cnn-from-scratch.pdf (needs XeLaTeX, see README)"
 	@echo "make test       ruff + pytest tests/ (incl. a strict book build) + nbval on chapters/"
 	@echo "make exercises  the student edition: the chapters without solutions, in exercises/"
 	@echo "make lab        JupyterLab on the chapters, with this project's environment"
 	@echo "make bench      speed benchmarks: layers, steps, one epoch vs PyTorch, the limits, time to accuracy (tables; the last alone takes over an hour)"
-	@echo "make clean      remove build outputs and caches (keeps .venv and _vendor)"
-	@echo "make distclean  also remove .venv and _vendor"
+	@echo "make clean      remove build outputs and caches (keeps .venv)"
+	@echo "make distclean  also remove .venv"
 
-$(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(VENV_STAMP): requirements.txt pyproject.toml
 	@test -x $(VENV)/bin/python || { echo "Creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
 	@echo "Installing requirements into $(VENV) (quiet; takes a minute the first time)"
-	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt
+	$(VENV)/bin/python -m pip install --quiet -r requirements.txt
 	$(VENV)/bin/python -m pip install --quiet -e ".[book]"
 	@touch $@
 
-venv: $(VENV_STAMP)
+# PyTorch (requirements-torch.txt), for chapter 12 and the tests' cross-checks; cnnlib
+# itself never imports it. The default asks pip's configured index, as every other
+# package. On Linux that is PyPI's CUDA build (GB); a reader who wants the CPU build
+# (about 200 MB) names PyTorch's CPU index:
+#     make book TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# TORCH=no installs no PyTorch: `make book` and `make pdf` then build chapter 12 without
+# running it. `make test` always installs it: it runs every cross-check against PyTorch.
+TORCH ?= yes
+TORCH_INDEX ?=
+TORCH_STAMP := $(VENV)/.installed-torch
+WITH_TORCH := $(filter-out no,$(TORCH))
 
-# MathJax, require.js and the widget manager from the npm registry into _vendor/
-# (skipped when already there).
-vendor:
-	@tools/vendor_js.sh
+$(TORCH_STAMP): requirements-torch.txt $(VENV_STAMP)
+	@echo "Installing PyTorch into $(VENV)$(if $(TORCH_INDEX), from $(TORCH_INDEX)) (TORCH=no skips it)"
+	$(VENV)/bin/python -m pip install --quiet -r requirements-torch.txt \
+	    $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	@touch $@
+
+venv: $(VENV_STAMP) $(if $(WITH_TORCH),$(TORCH_STAMP))
 
 # The execution cache is keyed on each notebook's own code, not on the cnnlib code it
 # imports: when cnnlib changes, drop the cache so every figure and number is recomputed.
@@ -80,16 +94,38 @@ $(BOOK_CACHE_STAMP): $(CNNLIB_SOURCES)
 $(TEST_CACHE_STAMP): $(CNNLIB_SOURCES)
 	$(call clear_cache_when_cnnlib_changed,$(TEST_BOOK_DIR)/_build/.jupyter_cache)
 
-book: $(VENV_STAMP) vendor $(BOOK_CACHE_STAMP)
-	jupyter-book build . $(BOOK_FLAGS)
+# Without PyTorch (TORCH=no), every other chapter is built as usual (13 times no PyTorch); chapter
+# 12 is built without running it (text and code, no outputs, a note at its top says why):
+# tools/book_config_without_torch.py writes that configuration.
+NO_TORCH_CONFIG := _build/config-without-torch.yml
+BOOK_CONFIG := $(if $(WITH_TORCH),,--config $(NO_TORCH_CONFIG))
+
+book: $(VENV_STAMP) $(if $(WITH_TORCH),$(TORCH_STAMP)) $(BOOK_CACHE_STAMP)
+	$(if $(WITH_TORCH),,python tools/book_config_without_torch.py _config.yml $(NO_TORCH_CONFIG))
+	jupyter-book build . $(BOOK_FLAGS) $(BOOK_CONFIG)
 	@echo
 	@echo "The book is built. Open it in a browser:"
 	@echo "    file://$(CURDIR)/_build/html/index.html"
 
+# The print edition. It shares `make book`'s execution cache (run `make book` first and no
+# notebook runs again); XeLaTeX and the packages in the README do the rest. Interactive
+# outputs print as a still picture (book_ext/print_edition.py, with Chromium when present).
+PDF := _build/latex/cnn-from-scratch.pdf
+pdf: $(VENV_STAMP) $(if $(WITH_TORCH),$(TORCH_STAMP)) $(BOOK_CACHE_STAMP)
+	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || { \
+	    echo "make pdf needs xelatex and latexmk: see the README (Debian: apt install"; \
+	    echo "texlive-xetex texlive-latex-extra texlive-latex-recommended"; \
+	    echo "texlive-fonts-recommended latexmk xindy fonts-freefont-otf)"; exit 1; }
+	$(if $(WITH_TORCH),,python tools/book_config_without_torch.py _config.yml $(NO_TORCH_CONFIG))
+	jupyter-book build . --builder pdflatex $(BOOK_FLAGS) $(BOOK_CONFIG)
+	@echo
+	@echo "The print edition: $(CURDIR)/$(PDF)"
+
 # Lint, then the tests (tests/ includes test_book_build.py, which builds the book into
 # $(TEST_BOOK_DIR) with warnings as errors) and every chapter notebook under nbval.
 # Lint failures do not hide test results: both run, and either fails the target.
-test: $(VENV_STAMP) vendor $(TEST_CACHE_STAMP)
+# It always installs PyTorch (TORCH=no does not apply): every cross-check against it runs.
+test: $(VENV_STAMP) $(TORCH_STAMP) $(TEST_CACHE_STAMP)
 	@ruff_status=0; ruff check . || ruff_status=$$?; \
 	pytest_status=0; \
 	$(TEST_ENV) CNNLIB_BOOK_TEST_DIR=$(TEST_BOOK_DIR) \
@@ -110,7 +146,7 @@ exercises: $(VENV_STAMP)
 # BENCH_BEFORE=DIR (another checkout, e.g. `git worktree add /tmp/before <commit>`) adds
 # that cnnlib to the end-to-end table, for before/after numbers from one run.
 BENCH_BEFORE ?=
-bench: $(VENV_STAMP)
+bench: $(VENV_STAMP) $(TORCH_STAMP)
 	python benchmarks/run_all.py
 	python benchmarks/bench_epoch.py --winograd $(if $(BENCH_BEFORE),--before $(BENCH_BEFORE))
 	python benchmarks/bench_winograd.py
@@ -128,4 +164,4 @@ clean:
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) _vendor *.egg-info
+	rm -rf $(VENV) *.egg-info
