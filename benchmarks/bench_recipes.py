@@ -208,7 +208,15 @@ def run_tricks(args: argparse.Namespace, raw: Path) -> None:
         extra = TRICKS[name][1] + (["--limit", str(args.limit)] if args.limit else [])
         extra += ["--epochs", str(args.epochs)] if args.epochs else []
         for seed in args.seeds if args.seeds != [0, 1, 2] else [0]:
-            result = child_result("recipe_child.py", [*extra, "--seed", seed], timeout=7200)
+            log = raw.with_name(f"{raw.stem}.{name.replace(', ', '-').replace(' ', '-')}"
+                                f".seed{seed}.log")
+            log.unlink(missing_ok=True)
+            result = child_result("recipe_child.py", [*extra, "--seed", seed, "--log", log],
+                                  timeout=14400)
+            log.unlink()
+            # Another invocation may have added its runs meanwhile (runs can go side by side)
+            if raw.exists():
+                data["runs"] = json.loads(raw.read_text())["runs"] | data["runs"]
             for row, run in expand(name, seed, result).items():
                 data["runs"][row] = [run]
                 progress(f"{row}, seed {seed}: validation {run['val_acc'][-1]:.3f}, "

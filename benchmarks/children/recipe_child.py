@@ -22,8 +22,10 @@ bench_recipes.py runs it.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 from harness import send_result
@@ -42,7 +44,7 @@ VALIDATION = 500
 
 def variants(config: TrainConfig, model: Sequential, x_train: np.ndarray,
              y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, x_test: np.ndarray,
-             y_test: np.ndarray) -> dict:
+             y_test: np.ndarray, log: Path | None = None) -> dict:
     """One training run scored several ways after every epoch: the raw weights and (with
     ema_decay > 0) their average, each with flip averaging and (with test_shift > 0) with
     flip-and-shift views. Neither the average nor the scoring changes the training (the
@@ -73,6 +75,11 @@ def variants(config: TrainConfig, model: Sequential, x_train: np.ndarray,
             start = time.perf_counter()
             out[name]["val_acc"].append(score(averaged, shift, x_val, y_val))
             out[name]["score_seconds"].append(time.perf_counter() - start)
+        if log is not None:
+            with log.open("a") as f:
+                f.write(json.dumps({"epoch": trainer.epoch, "load": list(os.getloadavg()),
+                                    "step_seconds": trainer.history.seconds[-1],
+                                    **{k: v["val_acc"][-1] for k, v in out.items()}}) + "\n")
     load_end = os.getloadavg()
     for name, (averaged, shift) in names.items():
         out[name]["test_acc"] = score(averaged, shift, x_test, y_test)
@@ -93,6 +100,9 @@ def main() -> None:
     p.add_argument("--alternating-flip", action="store_true")
     p.add_argument("--variants", action="store_true",
                    help="score raw and averaged weights, with and without the shift views")
+    p.add_argument("--log", type=Path, default=None,
+                   help="with --variants: append each epoch's scores to this file as a "
+                        "JSON line (what a run cut short leaves behind)")
     p.add_argument("--limit", type=int, default=None, help="first N training images (smoke)")
     args = p.parse_args()
 
@@ -121,7 +131,7 @@ def main() -> None:
         model = chosen.network(x_train)
     if args.variants:
         send_result(variants(chosen.config, model, x_train, y_train, x_val, y_val,
-                             x_test, y_test))
+                             x_test, y_test, args.log))
         return
     trainer = Trainer(model, x_train, y_train, chosen.config, x_val=x_val, y_val=y_val)
     wall = []
