@@ -15,6 +15,7 @@ import pytest
 from conftest import REPO_ROOT
 from test_exercises import exercise_section, failure_of, run_cell
 
+import cnnlib
 from cnnlib.core.functional import conv2d
 
 CHAPTERS = {"1": "01_pixels.ipynb", "2": "02_how_networks_learn.ipynb",
@@ -537,7 +538,57 @@ def conv_backward_vectorized_with(flip=True, db_mean=False, dw_order=False):
     return conv_backward
 
 
+def my_ce_with(shift=True, divide=True, mean_loss=True, one_hot=True, log=np.log):
+    """Exercise 2.7 with one of the mistakes learners make switched on."""
+    def softmax_cross_entropy(logits, labels):
+        n = len(logits)
+        z = logits - logits.max(axis=1, keepdims=True) if shift else logits
+        with np.errstate(over="ignore", invalid="ignore"):
+            p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        losses = -log(p[np.arange(n), labels])
+        grad = p.copy()
+        if one_hot:
+            grad[np.arange(n), labels] -= 1
+        return (losses.mean() if mean_loss else losses.sum()), (grad / n if divide else grad)
+    return softmax_cross_entropy
+
+
 CASES = [
+    ("2.6", {}, True, "the solution"),
+    ("2.6", pieces(linear_backward=lambda dout, x, w: (
+        (w @ dout.T).T, (dout.T @ x).T, np.ones(len(dout)) @ dout)), True,
+     "transposes of transposes"),
+    ("2.6", pieces(linear_backward=lambda dout, x, w: (dout @ w.T, dout.T @ x, dout.sum(0))),
+     False, "dw without the transpose (M, D)"),
+    ("2.6", pieces(linear_backward=lambda dout, x, w: (dout @ w.T, x.T @ dout, dout.mean(0))),
+     False, "db averaged over the batch"),
+    ("2.6", pieces(linear_backward=lambda dout, x, w: (dout @ w.T, x.T @ dout, dout[0])),
+     False, "db from the first image"),
+    ("2.6", pieces(linear_forward=lambda x, w, b: x @ w), False, "bias forgotten"),
+    ("2.6", pieces(linear_backward=lambda dout, x, w: (x @ w @ w.T, x.T @ dout, dout.sum(0))),
+     False, "dx from the output, not the gradient"),
+    ("2.7", {}, True, "the solution"),
+    ("2.7", pieces(softmax_cross_entropy=lambda z, y: cnnlib.softmax_cross_entropy(z, y)),
+     True, "cnnlib's"),
+    ("2.7", pieces(softmax_cross_entropy=my_ce_with(divide=False)), False,
+     "gradient not divided by N"),
+    ("2.7", pieces(softmax_cross_entropy=my_ce_with(shift=False)), False, "no max subtracted"),
+    ("2.7", pieces(softmax_cross_entropy=my_ce_with(mean_loss=False)), False,
+     "loss summed, not averaged"),
+    ("2.7", pieces(softmax_cross_entropy=my_ce_with(one_hot=False)), False,
+     "one-hot not subtracted"),
+    ("2.7", pieces(softmax_cross_entropy=my_ce_with(log=np.log10)), False, "log10"),
+    ("8.7", {}, True, "the solution"),
+    ("8.7", pieces(relu_backward=lambda dout, x: np.where(x > 0, dout, 0.0)), True,
+     "np.where"),
+    ("8.7", pieces(relu_backward=lambda dout, x: dout * (np.maximum(x, 0) > 0)), True,
+     "the mask from the output"),
+    ("8.7", pieces(relu_backward=lambda dout, x: dout * (x >= 0)), False, "slope 1 at zero"),
+    ("8.7", pieces(relu_backward=lambda dout, x: (x > 0).astype(float)), False,
+     "the mask, not multiplied by dout"),
+    ("8.7", pieces(relu_backward=lambda dout, x: np.maximum(dout, 0)), False,
+     "ReLU of the gradient"),
+    ("8.7", pieces(relu_forward=lambda x: np.abs(x)), False, "absolute value"),
     ("7.5", {}, True, "the solution"),
     ("7.5", pieces(conv_backward_naive=conv_backward_loops_with()), True, "other loops"),
     ("7.5", pieces(conv_backward_naive=conv_backward_loops_with(db_first_image=True)), False,
