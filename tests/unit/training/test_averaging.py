@@ -17,6 +17,7 @@ from training_helpers import (
 
 from cnnlib.training import TrainConfig, Trainer
 from cnnlib.training.averaging import WeightAverage, averaged_arrays
+from cnnlib.training.checkpoint import read_checkpoint, write_checkpoint
 from cnnlib.training.metrics import evaluate_model
 
 
@@ -145,3 +146,14 @@ def test_a_resumed_run_with_averaging_equals_an_uninterrupted_one(tmp_path):
     assert_same_weights(weights(resumed), weights(whole))
     assert_same_weights(resumed.average.average, whole.average.average)
     assert resumed.history.test_loss == whole.history.test_loss
+
+
+def test_a_checkpoint_whose_average_is_missing_is_refused(tmp_path):
+    x, y = tiny_problem()
+    trainer = tiny_trainer(epochs=1, ema_decay=0.8)
+    trainer.fit(checkpoint=tmp_path / "c.npz", progress=False)
+    model, optimizer_state, state = read_checkpoint(tmp_path / "c.npz")
+    without = {k: v for k, v in optimizer_state.items() if not k.startswith("ema/")}
+    write_checkpoint(tmp_path / "d.npz", model, without, state)
+    with pytest.raises(ValueError, match="ema_decay = 0.8 but the checkpoint holds no"):
+        Trainer.from_checkpoint(tmp_path / "d.npz", x, y, x_test=x[:10], y_test=y[:10])

@@ -18,6 +18,7 @@ from training_helpers import (
 
 from cnnlib.nn.serialization import load_model_with_metadata, read_npz
 from cnnlib.training import History, TrainConfig, Trainer, TrainingDiverged
+from cnnlib.training.metrics import evaluate_model
 
 # ---------------------------------------------------------------------- the loop itself
 
@@ -203,7 +204,6 @@ def test_alternating_flip_needs_the_batch_indices():
 
 
 def test_test_shift_scores_with_the_shifted_views():
-    from cnnlib.training.metrics import evaluate_model
     trainer = tiny_trainer(epochs=1, test_shift=1)
     trainer.fit(progress=False)
     x, y = tiny_problem()
