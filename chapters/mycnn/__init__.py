@@ -13,7 +13,7 @@ function (reloading the file, so your edits count) and compares it with cnnlib.
     activations.py  relu_forward, relu_backward (ch8)
     linear.py       linear_forward, linear_backward (ch2)
     loss.py         softmax_cross_entropy, with its gradient (ch2)
-    optim.py        sgd_momentum (ch9)
+    optim.py        sgd_momentum_step (ch9)
     train.py        train_epochs, the training loop (ch10)
     network.py      layer objects built from your functions, small_cnn (ch10)
 

@@ -177,7 +177,7 @@ class Network:
         """One SGD-with-momentum step on every layer's parameters, in place."""
         for layer in self.layers:
             if layer.params:
-                piece(optim, "sgd_momentum", _cnnlib_sgd_momentum, layer.params,
+                piece(optim, "sgd_momentum_step", _cnnlib_sgd_momentum, layer.params,
                       layer.grads, layer.velocity, lr, momentum)
 
     def predict(self, x: np.ndarray, batch_size: int = 500) -> np.ndarray:

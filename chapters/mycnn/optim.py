@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def sgd_momentum(params: dict[str, np.ndarray], grads: dict[str, np.ndarray],
+def sgd_momentum_step(params: dict[str, np.ndarray], grads: dict[str, np.ndarray],
                  velocity: dict[str, np.ndarray], lr: float, momentum: float) -> None:
     """Exercise 9.7: one step for every array in params, in place:
     v ← momentum·v + g, then w ← w − lr·v. `velocity` is kept between steps; a name it

@@ -554,6 +554,17 @@ def my_ce_with(shift=True, divide=True, mean_loss=True, one_hot=True, log=np.log
 
 
 CASES = [
+    ("9.7", {}, True, "the solution"),
+    ("9.7", pieces(sgd_momentum_step=momentum_step_other_convention), True,
+     "the other momentum convention"),
+    ("9.7", pieces(sgd_momentum_step=momentum_step_with(in_place=False)), False,
+     "weights rebound, not updated in place"),
+    ("9.7", pieces(sgd_momentum_step=momentum_step_with(keep_velocity=False)), False,
+     "velocity not kept"),
+    ("9.7", pieces(sgd_momentum_step=momentum_step_with(momentum_used=False)), False,
+     "momentum ignored"),
+    ("9.7", pieces(sgd_momentum_step=lambda p, g, v, lr, m: momentum_step_other_convention(
+        p, {k: -a for k, a in g.items()}, v, lr, m)), False, "a sign: up the gradient"),
     ("2.6", {}, True, "the solution"),
     ("2.6", pieces(linear_backward=lambda dout, x, w: (
         (w @ dout.T).T, (dout.T @ x).T, np.ones(len(dout)) @ dout)), True,

@@ -122,7 +122,7 @@ def test_the_network_falls_back_to_cnnlib_once_per_missing_piece(tmp_path, capsy
     assert sorted(said) == sorted(f"{name}: not written yet, using cnnlib's" for name in (
         "conv_forward_im2col", "conv_backward", "relu_forward", "relu_backward",
         "max_pool_forward", "max_pool_backward", "linear_forward", "linear_backward",
-        "softmax_cross_entropy", "sgd_momentum"))  # each once, though called twice
+        "softmax_cross_entropy", "sgd_momentum_step"))  # each once, though called twice
     conv = model.layers[0]
     assert np.allclose(conv.forward(x), conv2d(x, conv.params["w"], conv.params["b"], 2, 1),
                        atol=1e-5)
