@@ -172,8 +172,9 @@ def forbidding(label: str, namespace: dict, name: str) -> Iterator[None]:
 LEARNER_PACKAGE = "mycnn"
 
 
-def learner_piece(module: str, name: str, root: str | Path | None = None) -> Callable[..., Any]:
-    """The reader's function `name` from mycnn/<module>.py, read again from the file.
+def learner_piece(module: str, name: str | None = None, root: str | Path | None = None) -> Any:
+    """The reader's function `name` from mycnn/<module>.py, read again from the file (the
+    module itself if no name is given).
 
     The package is the mycnn/ folder beside the notebook (`root`, by default the working
     directory, which is the notebook's folder in Jupyter, in the book's build and under
@@ -201,6 +202,8 @@ def learner_piece(module: str, name: str, root: str | Path | None = None) -> Cal
     if package.__file__ and Path(package.__file__).resolve().parent.parent != folder:
         raise AssertionError(f"{LEARNER_PACKAGE} was imported from {package.__file__}, "
                              f"not from {folder}: restart the kernel")
+    if name is None:
+        return mod
     fn = getattr(mod, name, None)
     if fn is None:
         raise AssertionError(f"{LEARNER_PACKAGE}/{module}.py has no function {name}: "
@@ -248,3 +251,25 @@ def check_gradients(label: str, what: str, got: tuple, expected: tuple,
                              f"{len(expected)}: {', '.join(names)}")
     for g, e, n in zip(got, expected, names, strict=True):
         check_close(label, f"{n} of {what}", g, e, rtol=rtol, atol=atol)
+
+
+def reference_train_epochs(model: Any, x: np.ndarray, y: np.ndarray, *, epochs: int,
+                           batch_size: int, lr: float, momentum: float,
+                           seed: int = 0) -> list[float]:
+    """The training loop that Exercise 10.7's check holds the reader's to, step for step:
+    one Generator for the whole run, a fresh permutation every epoch, batches in that
+    order (the last may be smaller), forward, loss, backward, step; the mean loss over
+    the images of each epoch. `model` is a mycnn Network (forward, loss, backward, step)."""
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        total = 0.0
+        for start in range(0, len(x), batch_size):
+            batch = order[start:start + batch_size]
+            loss, dlogits = model.loss(model.forward(x[batch]), y[batch])
+            model.backward(dlogits)
+            model.step(lr, momentum)
+            total += loss * len(batch)
+        losses.append(total / len(x))
+    return losses
