@@ -77,7 +77,7 @@ TRICKS: dict[str, tuple[str, list[str], dict[str, str]]] = {
     "tricks, alternating flip, 16 epochs": (
         "as above, 16 epochs",
         ["fast", "--ema", EMA_DECAY, "--test-shift", TEST_SHIFT, "--alternating-flip",
-         "--variants", "--epochs", "16"],
+         "--variants", "--epochs", "16", "--only", "raw, flip", "EMA, flip+shift"],
         {"raw, flip": "fast, 16 epochs + alternating flip",
          "EMA, flip+shift": "fast, 16 epochs + all three"}),
 }

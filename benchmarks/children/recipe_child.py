@@ -44,7 +44,8 @@ VALIDATION = 500
 
 def variants(config: TrainConfig, model: Sequential, x_train: np.ndarray,
              y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, x_test: np.ndarray,
-             y_test: np.ndarray, log: Path | None = None) -> dict:
+             y_test: np.ndarray, log: Path | None = None,
+             only: list[str] | None = None) -> dict:
     """One training run scored several ways after every epoch: the raw weights and (with
     ema_decay > 0) their average, each with flip averaging and (with test_shift > 0) with
     flip-and-shift views. Neither the average nor the scoring changes the training (the
@@ -59,6 +60,11 @@ def variants(config: TrainConfig, model: Sequential, x_train: np.ndarray,
     ways = {"raw": False} | ({"EMA": True} if config.ema_decay > 0 else {})
     shifts = {"flip": 0} | ({"flip+shift": config.test_shift} if config.test_shift else {})
     names = {f"{w}, {s}": (avg, shift) for w, avg in ways.items() for s, shift in shifts.items()}
+    if only is not None:
+        unknown = set(only) - set(names)
+        if unknown:
+            raise ValueError(f"--only {sorted(unknown)}: the ways are {sorted(names)}")
+        names = {name: names[name] for name in only}
     out = {name: {"val_acc": [], "score_seconds": []} for name in names}
 
     def score(averaged: bool, shift: int, images: np.ndarray, labels: np.ndarray) -> float:
@@ -100,6 +106,8 @@ def main() -> None:
     p.add_argument("--alternating-flip", action="store_true")
     p.add_argument("--variants", action="store_true",
                    help="score raw and averaged weights, with and without the shift views")
+    p.add_argument("--only", nargs="+", default=None,
+                   help="with --variants: score only these ways (e.g. 'raw, flip')")
     p.add_argument("--log", type=Path, default=None,
                    help="with --variants: append each epoch's scores to this file as a "
                         "JSON line (what a run cut short leaves behind)")
@@ -131,7 +139,7 @@ def main() -> None:
         model = chosen.network(x_train)
     if args.variants:
         send_result(variants(chosen.config, model, x_train, y_train, x_val, y_val,
-                             x_test, y_test, args.log))
+                             x_test, y_test, args.log, args.only))
         return
     trainer = Trainer(model, x_train, y_train, chosen.config, x_val=x_val, y_val=y_val)
     wall = []
