@@ -7,6 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
+# How Exercise 10.8 trains your network on the book's CIFAR-10 images: widths of the three
+# stages, epochs over the training images (each also seen mirrored), batch size, and SGD's
+# learning rate (falling in a straight line to zero) and momentum. With the reference
+# pieces this reaches at least 50 % on the 500 test images in under five minutes on two
+# cores (tests/book/test_build_track.py holds it to the 50 %).
+RECIPE = {"widths": (16, 32, 64), "epochs": 12, "batch_size": 64, "lr": 0.02,
+          "momentum": 0.9, "mirror": True}
+
 
 def train_epochs(model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
                  lr: float, momentum: float, seed: int = 0) -> list[float]:

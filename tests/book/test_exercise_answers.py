@@ -3,7 +3,10 @@ every right answer (rounded as a person would, or in an equivalent form) and rej
 wrong answers learners really write, naming the exercise.
 
 Each case runs the chapter's exercise setup, sets the answer variables, then runs the
-exercise's check cell, as the reader's notebook does.
+exercise's check cell, as the reader's notebook does. For the build track's exercises
+(2.6, 2.7, 3.7, 3.8, 5.7, 5.8, 7.5, 7.6, 8.7, 9.7, 10.7, 10.8), whose answers are functions in
+the files of mycnn/, `pieces(...)` makes the check's `learner_piece` hand it the given
+functions in place of the reference solutions of chapters/mycnn/.
 """
 
 from __future__ import annotations
@@ -387,7 +390,7 @@ def pieces(**functions):
     def answers(ns):
         real = ns["learner_piece"]
 
-        def learner_piece(module, name, root=None):
+        def learner_piece(module, name=None, root=None):
             return functions[name] if name in functions else real(module, name, root)
         return {"learner_piece": learner_piece}
     return answers
@@ -553,7 +556,71 @@ def my_ce_with(shift=True, divide=True, mean_loss=True, one_hot=True, log=np.log
     return softmax_cross_entropy
 
 
+def loop_with(shuffle=True, rng_each_epoch=False, drop_last=False, weigh=True,
+              step_first=False):
+    """Exercise 10.7's loop, with one of the mistakes learners make switched on."""
+    def train_epochs(model, x, y, *, epochs, batch_size, lr, momentum, seed=0):
+        rng = np.random.default_rng(seed)
+        losses = []
+        for _ in range(epochs):
+            if rng_each_epoch:
+                rng = np.random.default_rng(seed)
+            order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
+            stop = len(x) - len(x) % batch_size if drop_last else len(x)
+            total, seen = [], 0
+            for start in range(0, stop, batch_size):
+                batch = order[start:start + batch_size]
+                scores = model.forward(x[batch])
+                loss, dscores = model.loss(scores, y[batch])
+                if step_first and model.layers[0].grads:
+                    model.step(lr, momentum)
+                model.backward(dscores)
+                if not (step_first and model.layers[0].grads and start > 0):
+                    model.step(lr, momentum)
+                total.append(loss * len(batch) if weigh else loss)
+                seen += len(batch)
+            losses.append(sum(total) / (seen if weigh else len(total)))
+        return losses
+    return train_epochs
+
+
+def small_cnn_with(padding=1, widths_reversed=False, last_relu=True, side_divisor=8):
+    """Exercise 10.8's assembly, with one of the mistakes learners make switched on."""
+    def small_cnn(widths=(32, 64, 128), num_classes=10, image_size=32, seed=0):
+        from cnnlib.book.exercises import learner_piece
+        net = learner_piece("network", root=REPO_ROOT / "chapters")
+        rng = np.random.default_rng(seed)
+        layers, channels = [], 3
+        for i, width in enumerate(widths[::-1] if widths_reversed else widths):
+            layers += [net.Conv(channels, width, 3, 1, padding, rng=rng)]
+            layers += [net.ReLU()] if last_relu or i < 2 else []
+            layers += [net.MaxPool(2, 2)]
+            channels = width
+        side = image_size // side_divisor
+        layers += [net.Flatten(), net.Linear(side * side * channels, num_classes, rng=rng)]
+        return net.Network(layers)
+    return small_cnn
+
+
 CASES = [
+    ("10.7", {}, True, "the solution"),
+    ("10.7", pieces(train_epochs=loop_with()), True, "the same loop, written again"),
+    ("10.7", pieces(train_epochs=loop_with(shuffle=False)), False, "no shuffling"),
+    ("10.7", pieces(train_epochs=loop_with(rng_each_epoch=True)), False,
+     "the same order every epoch"),
+    ("10.7", pieces(train_epochs=loop_with(drop_last=True)), False, "the last batch dropped"),
+    ("10.7", pieces(train_epochs=loop_with(weigh=False)), False,
+     "batch losses averaged without their sizes"),
+    ("10.7", pieces(train_epochs=loop_with(step_first=True)), False,
+     "the step before the backward pass"),
+    ("10.8", {}, True, "the solution"),
+    ("10.8", pieces(small_cnn=small_cnn_with()), True, "the same assembly, written again"),
+    ("10.8", pieces(small_cnn=small_cnn_with(padding=0, side_divisor=16)), False,
+     "no padding: 32 → 30 → 15 → 13 → 6 → 4 → 2"),
+    ("10.8", pieces(small_cnn=small_cnn_with(widths_reversed=True)), False, "widths reversed"),
+    ("10.8", pieces(small_cnn=small_cnn_with(last_relu=False)), False, "a ReLU forgotten"),
+    ("10.8", pieces(small_cnn=small_cnn_with(side_divisor=4)), False,
+     "the Linear's input counted after two pools"),
     ("9.7", {}, True, "the solution"),
     ("9.7", pieces(sgd_momentum_step=momentum_step_other_convention), True,
      "the other momentum convention"),
@@ -930,6 +997,8 @@ CASES = [
 @pytest.mark.parametrize(("label", "answers", "right", "why"), CASES,
                          ids=[f"{c[0]}-{c[3]}" for c in CASES])
 def test_check_tells_right_from_wrong(label, answers, right, why, monkeypatch):
+    monkeypatch.setenv("CNNLIB_EPOCHS", "1")  # Exercise 10.8 trains: briefly, as `make test`
+    monkeypatch.setenv("CNNLIB_TRAIN_SUBSET", "300")
     chapter = REPO_ROOT / "chapters" / CHAPTERS[label.split(".")[0]]
     monkeypatch.chdir(chapter.parent)
     section = exercise_section(chapter)

@@ -166,6 +166,8 @@ def test_every_check_fails_on_its_stub_and_passes_on_its_solution(
     section = exercise_section(path)
     monkeypatch.chdir(CHAPTERS)  # as in the book: notebooks run in chapters/
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("CNNLIB_EPOCHS", "1")  # Exercise 10.8 trains: briefly, as `make test`
+    monkeypatch.setenv("CNNLIB_TRAIN_SUBSET", "300")
     namespace: dict = {"__name__": "__exercises__"}
     for i, cell in enumerate(section.setup):
         if cell["cell_type"] == "code":
