@@ -32,7 +32,8 @@ DEF = re.compile(r"^\s*def (\w+)\(")
 NOTE = (
     "> **Student edition.** The solutions of this chapter's exercises are left out. Run the\n"
     "> notebook top to bottom: it stops at the first exercise you have not solved yet, and\n"
-    "> its check says what is wrong.\n"
+    "> its check says what is wrong. The build track's exercises (track.md) are written in\n"
+    "> the files of the mycnn/ folder beside this notebook.\n"
 )
 
 
