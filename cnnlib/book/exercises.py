@@ -213,15 +213,18 @@ def learner_piece(module: str, name: str | None = None, root: str | Path | None 
 
 def check_lines_at_most(label: str, fn: Callable[..., Any], *args: Any, limit: int,
                         what: str) -> Any:
-    """fn(*args), failing if more than `limit` lines of fn's own code run: a loop over the
-    output positions runs its body once per position, a loop over the F·F offsets of a
-    filter only F·F times (lines inside NumPy do not count). Returns fn's result."""
+    """fn(*args), failing if more than `limit` lines of the reader's code run: fn's own
+    and that of any function it calls from the same file (a helper, or the loops of an
+    earlier exercise). A loop over the output positions runs its body once per position,
+    a loop over the F·F offsets of a filter only F·F times; lines inside NumPy do not
+    count. Returns fn's result."""
     code = getattr(fn, "__code__", None)
     ours = set(_code_objects(code)) if code is not None else set()
+    filename = code.co_filename if code is not None else None
     count = [0]
 
     def tracer(frame: Any, event: str, arg: Any) -> Any:
-        if frame.f_code not in ours:
+        if frame.f_code not in ours and frame.f_code.co_filename != filename:
             return None
         if event == "line":
             count[0] += 1

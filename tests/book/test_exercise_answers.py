@@ -681,6 +681,8 @@ CASES = [
      "dx = instead of += where windows overlap"),
     ("7.6", {}, True, "the solution"),
     ("7.6", pieces(conv_backward=conv_backward_loops_with()), False, "loops over positions"),
+    ("7.6", pieces(conv_backward=lambda *args: conv_backward_loops_with()(*args)), False,
+     "calls the loops of 7.5"),
     ("7.6", pieces(conv_backward=conv_backward_vectorized_with(flip=False)), False,
      "unflipped filters in the input gradient"),
     ("7.6", pieces(conv_backward=conv_backward_vectorized_with(db_mean=True)), False,
@@ -711,6 +713,8 @@ CASES = [
     ("3.8", pieces(conv_forward_im2col=lambda x, w, b, stride=1, padding=0: conv2d(
         x, w, b, stride=stride, padding=padding)), True, "an equivalent: cnnlib's conv2d"),
     ("3.8", pieces(conv_forward_im2col=conv_loops_with()), False, "loops over positions"),
+    ("3.8", pieces(conv_forward_im2col=lambda *args: conv_loops_with()(*args)), False,
+     "calls the loops of 3.7"),
     ("3.8", pieces(conv_forward_im2col=conv_im2col_with(offsets_swapped=True)), False,
      "window offsets transposed"),
     ("3.8", pieces(conv_forward_im2col=conv_im2col_with(weights_by_channel=True)), False,

@@ -95,7 +95,12 @@ def test_check_lines_at_most_tells_loops_over_positions_from_loops_over_offsets(
     def by_positions(x):
         return np.array([[x[i:i + 3, j:j + 3].sum() for j in range(29)] for i in range(28)])
 
+    def by_a_helper(x):  # the loops hidden in another function of the same file
+        return by_positions(x)
+
     got = check_lines_at_most("9.9", by_offsets, x, limit=40, what="no loop")
+    with pytest.raises(AssertionError, match=r"^Exercise 9\.9: .*by_a_helper ran \d+ lines"):
+        check_lines_at_most("9.9", by_a_helper, x, limit=40, what="no loop")
     assert np.allclose(got, by_positions(x))
     with pytest.raises(AssertionError, match=r"^Exercise 9\.9: .*by_positions ran \d+ lines"):
         check_lines_at_most("9.9", by_positions, x, limit=40, what="no loop")
