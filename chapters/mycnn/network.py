@@ -23,16 +23,17 @@ from . import activations, conv, linear, loss, optim, pool
 FALLEN_BACK: set[str] = set()  # the pieces that used cnnlib's version, each named once
 
 
-def piece(module: Any, name: str, fallback: Callable[..., Any], *args: Any) -> Any:
-    """module.name(*args), or cnnlib's fallback(*args) if yours is not written yet.
+def piece(module: Any, name: str, fallback: Callable[..., Any], *args: Any,
+          **kwargs: Any) -> Any:
+    """module.name(*args, **kwargs), or cnnlib's fallback if yours is not written yet.
     The function is looked up at every call, so an edited and reloaded file counts."""
     try:
-        return getattr(module, name)(*args)
+        return getattr(module, name)(*args, **kwargs)
     except NotImplementedError:
         if name not in FALLEN_BACK:
             FALLEN_BACK.add(name)
             print(f"{name}: not written yet, using cnnlib's")
-        return fallback(*args)
+        return fallback(*args, **kwargs)
 
 
 # cnnlib's equivalents, with the signatures of your functions.

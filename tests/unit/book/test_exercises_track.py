@@ -142,3 +142,18 @@ def test_the_network_does_not_hide_a_real_error(tmp_path) -> None:
     relu = learner_piece("network", "ReLU", root=tmp_path)
     with pytest.raises(AttributeError, match="no_such_method"):
         relu().forward(np.ones(3))
+
+
+def test_an_unwritten_training_loop_falls_back_to_the_books(tmp_path, capsys) -> None:
+    from cnnlib.book.exercises import reference_train_epochs
+
+    write_package(tmp_path)
+    network = learner_piece("network", root=tmp_path)
+    train = learner_piece("train", root=tmp_path)
+    rng = np.random.default_rng(3)
+    model = network.Network([network.Flatten(), network.Linear(12, 10, rng=rng)])
+    x, y = rng.standard_normal((7, 2, 2, 3)).astype(np.float32), rng.integers(0, 10, 7)
+    losses = network.piece(train, "train_epochs", reference_train_epochs, model, x, y,
+                           epochs=2, batch_size=3, lr=0.1, momentum=0.9, seed=0)
+    assert len(losses) == 2 and losses[1] < losses[0]
+    assert "train_epochs: not written yet, using cnnlib's" in capsys.readouterr().out
