@@ -117,6 +117,7 @@ pdf: $(VENV_STAMP) $(if $(WITH_TORCH),$(TORCH_STAMP)) $(BOOK_CACHE_STAMP)
 	    echo "texlive-xetex texlive-latex-extra texlive-latex-recommended"; \
 	    echo "texlive-fonts-recommended latexmk xindy fonts-freefont-otf)"; exit 1; }
 	$(if $(WITH_TORCH),,python tools/book_config_without_torch.py _config.yml $(NO_TORCH_CONFIG))
+	rm -rf $(dir $(PDF))  # the LaTeX builder never deletes pictures of earlier builds
 	jupyter-book build . --builder pdflatex $(BOOK_FLAGS) $(BOOK_CONFIG)
 	@echo
 	@echo "The print edition: $(CURDIR)/$(PDF)"

@@ -154,12 +154,17 @@ def require_pdf_tools() -> None:
 def built_pdf(built_book: BookBuild) -> PdfBuild:
     """`make pdf` into the test build's folder: it reuses the execution cache that
     `built_book` filled, so no notebook runs a second time."""
+    import shutil
+
     require_pdf_tools()
     require_build(built_book)
     out = built_book.html_dir.parent.parent  # the --path-output of built_book
     bindir = Path(sys.executable).parent
     env = {**SHORT_TRAINING_ENV, **os.environ}
     env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
+    # The LaTeX builder rewrites everything but never deletes: start from an empty folder,
+    # so that no picture of an earlier build is counted.
+    shutil.rmtree(out / "_build" / "latex", ignore_errors=True)
     cmd = [str(bindir / "jupyter-book"), "build", str(REPO_ROOT), "--builder", "pdflatex",
            "-W", "-n", "--keep-going", "--path-output", str(out)]
     proc = subprocess.run(

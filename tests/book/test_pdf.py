@@ -22,8 +22,8 @@ pytestmark = pytest.mark.book
 
 # The book's smallest sensible size; the test build had 250+ pages when this was written.
 MIN_PAGES = 150
-INTERACTIVE = re.compile(r"(HTML\((slide|example|walk|overlap|backprop)\.html\(\)\)|"
-                         r"HTML\(conv_explorer_html\(|display\(HTML\(page\)\))")
+# The root element of each kernel-free page in the HTML edition (cnnlib/book/pages.py).
+INTERACTIVE = re.compile(r'<div class="cnn[pxn]" id="')
 
 
 def pdf_path(build: PdfBuild) -> Path:
@@ -96,25 +96,29 @@ def test_no_unresolved_reference(pdf_text: str):
 def test_figures_are_embedded(built_pdf: PdfBuild, pdf: Path):
     listed = run("pdfimages", "-list", str(pdf)).splitlines()[2:]  # two header lines
     images = [line for line in listed if line.split()[2] == "image"]
-    # The pictures LaTeX includes: the builder copies each into the folder of the .tex
-    # (the still pictures too, from _stills/, which is not counted again).
-    files = [p for p in built_pdf.latex_dir.iterdir()
-             if p.suffix.lower() in {".png", ".jpg", ".jpeg"}]
-    assert len(files) >= 20, f"only {len(files)} pictures were written for LaTeX"
-    # Each picture file LaTeX was given is at least one image in the PDF (a picture with
-    # transparency adds its mask, listed as 'smask', not counted here).
-    assert len(images) >= len(files), (
-        f"{len(files)} pictures in {built_pdf.latex_dir} but {len(images)} images in the PDF")
+    tex = (built_pdf.latex_dir / PDF_NAME).with_suffix(".tex").read_text(encoding="utf-8")
+    included = re.findall(r"\\sphinxincludegraphics(?:\[[^]]*\])?\{\{([^}]+)\}(\.\w+)\}", tex)
+    assert len(included) >= 20, f"only {len(included)} pictures in the LaTeX source"
+    missing = [f"{name}{ext}" for name, ext in included
+               if not (built_pdf.latex_dir / f"{name}{ext}").is_file()]
+    assert not missing, f"pictures the LaTeX source includes but the build lacks: {missing}"
+    # Each picture LaTeX includes is an image in the PDF (a picture with transparency
+    # adds its mask, listed as 'smask', not counted here).
+    assert len(images) >= len(included), (
+        f"the LaTeX source includes {len(included)} pictures, the PDF holds {len(images)}")
 
 
 def test_interactive_outputs_print_as_pictures(built_pdf: PdfBuild, pdf_text: str):
+    html_dir = built_pdf.latex_dir.parent / "html"  # the HTML build of the same cache
     expected = sum(len(INTERACTIVE.findall(p.read_text(encoding="utf-8")))
-                   for p in sorted((REPO_ROOT / "chapters").glob("*.ipynb")))
-    assert expected >= 5, "the chapters' interactive outputs were not found"
+                   for p in sorted(html_dir.glob("chapters/*.html")))
+    assert expected >= 5, f"the interactive outputs were not found in {html_dir}"
     notes = pdf_text.count("In the HTML edition")
     assert notes == expected, (f"{notes} print notes for {expected} interactive outputs: "
                                "each should print as a picture and a line")
-    stills = list((built_pdf.latex_dir / "_stills").glob("*.png"))
-    assert len(stills) == expected, f"{len(stills)} still pictures for {expected} outputs"
+    tex = (built_pdf.latex_dir / PDF_NAME).with_suffix(".tex").read_text(encoding="utf-8")
+    stills = {path.stem for path in (built_pdf.latex_dir / "_stills").glob("*.png")}
+    shown = [name for name in stills if f"{{{{{name}}}.png}}" in tex]
+    assert len(shown) == expected, f"{len(shown)} still pictures for {expected} outputs"
     assert "IPython.core.display.HTML object" not in pdf_text, \
         "an HTML output printed as its Python repr"
