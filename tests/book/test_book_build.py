@@ -181,3 +181,36 @@ def test_no_page_loads_the_widget_manager(built_book: BookBuild):
         offenders += [f"{page.relative_to(html_dir)}: <{tag}> {url}"
                       for tag, url in collector.urls if WIDGET_SCRIPTS.search(url)]
     assert not offenders, "pages with widget scripts:\n" + "\n".join(offenders)
+
+
+def test_the_book_extensions_are_loaded_by_the_config():
+    """Every extension in `local_extensions` is also in `sphinx.config.extensions`: that
+    list replaces the one Jupyter Book appends local extensions to (without it, no
+    extension of book_ext/ ran and the book had no MathJax)."""
+    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
+    local = config["sphinx"]["local_extensions"]
+    listed = config["sphinx"]["config"]["extensions"]
+    assert set(local) <= set(listed), f"not in sphinx.config.extensions: {set(local) - set(listed)}"
+    for name, folder in local.items():
+        assert (REPO_ROOT / folder / f"{name}.py").is_file(), f"{folder}/{name}.py is missing"
+
+
+def test_config_without_torch_leaves_chapter_12_unexecuted(tmp_path):
+    """`make book TORCH=no`: the written configuration excludes chapter 12 from execution,
+    names it for the note, and finds book_ext/ from its own folder."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "book_config_without_torch", REPO_ROOT / "tools" / "book_config_without_torch.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    target = tmp_path / "deep" / "config.yml"
+    assert tool.main([str(REPO_ROOT / "_config.yml"), str(target)]) == 0
+    written = yaml.safe_load(target.read_text(encoding="utf-8"))
+    assert "chapters/12_*" in written["execute"]["exclude_patterns"]
+    assert written["sphinx"]["config"]["book_unexecuted_pages"] == ["chapters/12_*"]
+    for name, folder in written["sphinx"]["local_extensions"].items():
+        assert (target.parent / folder / f"{name}.py").resolve().is_file(), (name, folder)
+    original = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert written["sphinx"]["config"]["extensions"] == original["sphinx"]["config"]["extensions"]
+    assert written["title"] == original["title"]
