@@ -1,8 +1,8 @@
 """Stochastic gradient descent with momentum, Nesterov momentum and weight decay; Adam.
 
-Book: chapter 2 (gradient descent, SGD), chapter 9 (momentum) and chapter 10 (Nesterov
-momentum, weight decay). Adam is cnnlib's second optimizer; no chapter shows it yet (its
-tests hold it to PyTorch's, tests/cross/test_adam.py).
+Book: chapter 2 (gradient descent, SGD), chapter 9 (momentum, and Adam beside it) and
+chapter 10 (Nesterov momentum, weight decay). Adam's tests hold it to PyTorch's
+(tests/cross/test_adam.py).
 """
 
 from __future__ import annotations
