@@ -119,7 +119,9 @@ def expand(name: str, seed: int, result: dict) -> dict[str, dict]:
 
 def tricks_report(data: dict) -> str:
     """The ablation of the tricks: one seed, validation only, per epoch, under load."""
-    runs = {name: seeds[0] for name, seeds in data["runs"].items()}
+    order = [row for _, _, rows in TRICKS.values() for row in rows.values()]
+    runs = {name: data["runs"][name][0] for name in sorted(
+        data["runs"], key=lambda n: order.index(n) if n in order else len(order))}
     epochs = max(len(r["val_acc"]) for r in runs.values())
     rows = []
     for name, r in runs.items():
@@ -157,7 +159,7 @@ def tricks_report(data: dict) -> str:
     machine = "\n".join(f"- {k}: {v}" for k, v in data["machine"].items())
     return (
         "# The fast recipe's tricks: weight averaging, shift TTA, alternating flip (seed 0)\n\n"
-        f"{data['setup']}\n\n{data['load']}\n\n{ablation}\n\n"
+        f"{data['setup']}\n\n{ablation}\n\n"
         "Validation accuracy (500 held-out images, one image = 0.2 points) after every "
         "epoch (the committed quiet run of the same recipe and seed below, for comparison: "
         "the training is deterministic up to the order of floating-point sums):\n\n"
@@ -208,8 +210,9 @@ def run_tricks(args: argparse.Namespace, raw: Path) -> None:
     rewritten after every run (earlier runs in the file are kept), so a long ablation
     can be done a run at a time."""
     setup = ("Each training run uses the book's 5,170 CIFAR-10 training images minus 500 held "
-             "out for validation (4,670 images), 2 threads, in a process of its own, one "
-             f"after another, nice 10 on a machine shared with other jobs. EMA decay "
+             "out for validation (4,670 images), 2 threads, in a process of its own (runs of "
+             "separate invocations may overlap), nice 10; the load average at the start and "
+             "end of each run is in the table. EMA decay "
              f"{EMA_DECAY} per step; shift TTA averages the logits of 6 views (the image and "
              f"its copies translated by ±{TEST_SHIFT} pixels diagonally with reflected "
              "borders, each with its mirror image); without it, 2 views (image and mirror). "
