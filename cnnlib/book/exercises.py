@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dis
 import importlib
+import importlib.util
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -142,34 +143,55 @@ def check_indexing_at_most(label: str, fn: Callable[..., Any], x: np.ndarray,
 
 
 @contextmanager
-def forbidding(label: str, namespace: dict, name: str) -> Iterator[None]:
-    """Within the block, calling `name` fails naming the exercise (for exercises that say
-    "without `name`"): in namespace (the notebook's globals), in the module that defines
-    it and in the `cnnlib` package, so that importing it again does not get round it.
-    Everything is restored afterwards, whatever happens."""
-    original = namespace[name]
+def forbidding(label: str, namespace: dict, *names: str) -> Iterator[None]:
+    """Within the block, calling any of `names` fails naming the exercise (for exercises
+    that say "without `name`", and for the build track, whose pieces must not be cnnlib's
+    own). A plain name is the one in namespace (the notebook's globals); a dotted one
+    ("cnnlib.core.im2col.extract_windows") is imported. The function is replaced in
+    namespace, in the module that defines it and in the `cnnlib` package, so that
+    importing it again does not get round it (a file of the reader's must be imported
+    inside the block for its own `from cnnlib... import` to be caught); cnnlib's other
+    modules keep their own reference, so a library function the check itself needs still
+    works. Everything is restored afterwards, whatever happens."""
+    replaced: list[tuple[dict, str, Any]] = []
+    for qualified in names:
+        module_name, _, name = qualified.rpartition(".")
+        original = namespace[name] if not module_name else \
+            getattr(importlib.import_module(module_name), name)
 
-    def refused(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError(f"Exercise {label}: the exercise asks you not to call {name}; "
-                             "build it yourself")
+        def refused(*args: Any, _name: str = name, **kwargs: Any) -> Any:
+            raise AssertionError(f"Exercise {label}: the exercise asks you not to call "
+                                 f"{_name}; build it yourself")
 
-    homes = [namespace]
-    for module_name in (getattr(original, "__module__", None), "cnnlib"):
-        module = sys.modules.get(module_name or "")
-        if module is not None and getattr(module, name, None) is original:
-            homes.append(vars(module))
-    for home in homes:
-        home[name] = refused
+        homes = [vars(module) for module in (sys.modules.get(key or "") for key in
+                 (getattr(original, "__module__", None), "cnnlib")) if module is not None]
+        for home in [namespace, *homes]:
+            if home.get(name) is original:
+                replaced.append((home, name, original))
+                home[name] = refused
     try:
         yield
     finally:
-        for home in homes:
+        for home, name, original in reversed(replaced):
             home[name] = original
 
 
 # ------------------------------------------------------------------ the build-it-yourself track
 
 LEARNER_PACKAGE = "mycnn"
+
+# cnnlib's own versions of the track's pieces: a check runs the reader's piece inside
+# forbidding(label, globals(), *these), so that `return cnnlib.conv2d(...)` is not a piece.
+CNNLIB_CONV_FORWARD = ("cnnlib.core.functional.conv2d", "cnnlib.core.functional.conv2d_forward",
+                       "cnnlib.core.naive.conv2d_naive", "cnnlib.core.im2col.extract_windows",
+                       "cnnlib.core.im2col.window_view")
+CNNLIB_CONV_BACKWARD = ("cnnlib.core.functional.conv2d_backward",
+                        "cnnlib.core.functional.conv2d_weight_grads",
+                        "cnnlib.core.functional.conv2d_input_grad",
+                        "cnnlib.core.functional.conv2d_input_grad_flipped",
+                        "cnnlib.core.naive.conv2d_backward_naive")
+CNNLIB_LOSS = ("cnnlib.core.losses.softmax_cross_entropy", "cnnlib.core.losses.log_softmax",
+               "cnnlib.core.losses.softmax")
 
 
 def learner_piece(module: str, name: str | None = None, root: str | Path | None = None) -> Any:
@@ -211,13 +233,10 @@ def learner_piece(module: str, name: str | None = None, root: str | Path | None 
     return fn
 
 
-def check_lines_at_most(label: str, fn: Callable[..., Any], *args: Any, limit: int,
-                        what: str) -> Any:
-    """fn(*args), failing if more than `limit` lines of the reader's code run: fn's own
-    and that of any function it calls from the same file (a helper, or the loops of an
-    earlier exercise). A loop over the output positions runs its body once per position,
-    a loop over the F·F offsets of a filter only F·F times; lines inside NumPy do not
-    count. Returns fn's result."""
+def _lines_run(label: str, fn: Callable[..., Any], args: tuple) -> tuple[Any, int]:
+    """(fn(*args), the number of lines of the reader's code it ran): fn's own and those of
+    any function it calls from the same file (a helper, or the loops of an earlier
+    exercise); lines inside NumPy do not count."""
     code = getattr(fn, "__code__", None)
     ours = set(_code_objects(code)) if code is not None else set()
     filename = code.co_filename if code is not None else None
@@ -236,12 +255,32 @@ def check_lines_at_most(label: str, fn: Callable[..., Any], *args: Any, limit: i
         result = attempt(label, fn, *args)
     finally:
         sys.settrace(previous)
-    if count[0] > limit:
-        name = getattr(fn, "__qualname__", repr(fn))
+    return result, count[0]
+
+
+def check_lines_at_most(label: str, fn: Callable[..., Any], *args: Any, limit: int,
+                        what: str, larger: tuple | None = None) -> Any:
+    """fn(*args), failing if more than `limit` lines of the reader's code run (see
+    _lines_run). A loop over the output positions runs its body once per position, a loop
+    over the F·F offsets of a filter only F·F times. With `larger` (the same call on an
+    input twice as tall and twice as wide), fn also runs on that, and fails if it runs
+    more lines there: a loop over the output rows or columns alone grows with the image
+    however it is written (a comprehension, one line or ten), a loop over the offsets does
+    not. Returns fn's result on args."""
+    result, count = _lines_run(label, fn, args)
+    name = getattr(fn, "__qualname__", repr(fn))
+    if count > limit:
         raise AssertionError(
-            f"Exercise {label}: {name} ran {count[0]} lines of Python for one call, more "
+            f"Exercise {label}: {name} ran {count} lines of Python for one call, more "
             f"than {limit}: it loops over the output positions, and the exercise asks for "
             f"{what}")
+    if larger is not None:
+        _, count_larger = _lines_run(label, fn, larger)
+        if count_larger > count:
+            raise AssertionError(
+                f"Exercise {label}: {name} ran {count} lines of Python on one input and "
+                f"{count_larger} on an input twice as tall and wide: it loops over output "
+                f"rows, columns or positions, and the exercise asks for {what}")
     return result
 
 
@@ -256,23 +295,23 @@ def check_gradients(label: str, what: str, got: tuple, expected: tuple,
         check_close(label, f"{n} of {what}", g, e, rtol=rtol, atol=atol)
 
 
+FULL_EDITION = Path(__file__).resolve().parents[2] / "chapters"  # the book's own mycnn/
+
+
 def reference_train_epochs(model: Any, x: np.ndarray, y: np.ndarray, *, epochs: int,
                            batch_size: int, lr: float, momentum: float,
                            seed: int = 0) -> list[float]:
     """The training loop that Exercise 10.7's check holds the reader's to, step for step:
-    one Generator for the whole run, a fresh permutation every epoch, batches in that
-    order (the last may be smaller), forward, loss, backward, step; the mean loss over
-    the images of each epoch. `model` is a mycnn Network (forward, loss, backward, step)."""
-    rng = np.random.default_rng(seed)
-    losses = []
-    for _ in range(epochs):
-        order = rng.permutation(len(x))
-        total = 0.0
-        for start in range(0, len(x), batch_size):
-            batch = order[start:start + batch_size]
-            loss, dlogits = model.loss(model.forward(x[batch]), y[batch])
-            model.backward(dlogits)
-            model.step(lr, momentum)
-            total += loss * len(batch)
-        losses.append(total / len(x))
-    return losses
+    the reference solution of 10.7 itself, read from the full edition's
+    chapters/mycnn/train.py (one copy of the loop, not two), under a name of its own so
+    that the reader's mycnn is not touched. x: (N, H, W, C), y: (N,); `model` is a mycnn
+    Network (forward, loss, backward, step). Returns the mean loss of each epoch."""
+    path = FULL_EDITION / LEARNER_PACKAGE / "train.py"
+    spec = importlib.util.spec_from_file_location("_book_reference_train", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise AssertionError(f"the book's reference loop {path} is missing: the check needs "
+                             "the repository's chapters/ folder")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.train_epochs(model, x, y, epochs=epochs, batch_size=batch_size, lr=lr,
+                               momentum=momentum, seed=seed)

@@ -12,7 +12,13 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO_ROOT))
 
-from cnnlib.book.exercises import check_lines_at_most, learner_piece  # noqa: E402
+from cnnlib.book.exercises import (  # noqa: E402
+    CNNLIB_CONV_FORWARD,
+    check_lines_at_most,
+    forbidding,
+    learner_piece,
+    reference_train_epochs,
+)
 from cnnlib.core.functional import conv2d  # noqa: E402
 from tools.make_exercises import student_module, write_package  # noqa: E402
 
@@ -104,6 +110,51 @@ def test_check_lines_at_most_tells_loops_over_positions_from_loops_over_offsets(
     assert np.allclose(got, by_positions(x))
     with pytest.raises(AssertionError, match=r"^Exercise 9\.9: .*by_positions ran \d+ lines"):
         check_lines_at_most("9.9", by_positions, x, limit=40, what="no loop")
+
+
+def test_check_lines_at_most_refuses_a_loop_over_rows_however_short() -> None:
+    def by_rows(x):  # one line per output row: under any limit on a small enough image
+        return np.stack([x[i:i + 3].sum(axis=0) for i in range(len(x) - 2)])
+
+    def by_offsets(x):
+        return sum(x[u:len(x) - 2 + u] for u in range(3))
+
+    small, large = np.ones((10, 4)), np.ones((20, 8))
+    assert np.allclose(check_lines_at_most("9.9", by_offsets, small, limit=40, what="no loop",
+                                           larger=(large,)), by_rows(small))
+    check_lines_at_most("9.9", by_rows, small, limit=40, what="no loop")  # under the limit
+    with pytest.raises(AssertionError, match=r"^Exercise 9\.9: .*by_rows ran \d+ lines of "
+                                             r"Python on one input and \d+ on an input twice"):
+        check_lines_at_most("9.9", by_rows, small, limit=40, what="no loop", larger=(large,))
+
+
+def test_forbidding_refuses_cnnlib_own_piece_from_every_module_and_restores_it() -> None:
+    import cnnlib.core.functional as functional
+    import cnnlib.core.im2col as im2col
+
+    namespace = {"conv2d": conv2d}
+    x, w = np.ones((1, 4, 4, 1)), np.ones((1, 3, 3, 1))
+    with forbidding("3.8", namespace, *CNNLIB_CONV_FORWARD):
+        for call in (lambda: namespace["conv2d"](x, w), lambda: functional.conv2d(x, w),
+                     lambda: im2col.extract_windows(x, 3, 1)):
+            with pytest.raises(AssertionError, match=r"^Exercise 3\.8: .*not to call"):
+                call()
+        from cnnlib.core.functional import conv2d as imported_again
+        with pytest.raises(AssertionError, match="conv2d"):
+            imported_again(x, w)
+    assert namespace["conv2d"] is conv2d and functional.conv2d is conv2d
+    assert functional.conv2d(x, w).shape == (1, 2, 2, 1)
+
+
+def test_reference_train_epochs_is_the_full_editions_solution() -> None:
+    network = learner_piece("network", root=CHAPTERS)
+    train_epochs = learner_piece("train", "train_epochs", root=CHAPTERS)
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((7, 8, 8, 3)).astype(np.float32), rng.integers(0, 10, 7)
+    nets = [network.small_cnn((2, 2, 2), image_size=8, seed=1) for _ in range(2)]
+    settings = dict(epochs=2, batch_size=3, lr=0.1, momentum=0.9, seed=3)
+    assert reference_train_epochs(nets[0], x, y, **settings) == train_epochs(nets[1], x, y,
+                                                                             **settings)
 
 
 def test_the_network_falls_back_to_cnnlib_once_per_missing_piece(tmp_path, capsys) -> None:
