@@ -19,13 +19,17 @@ which one channel of a layer responds most; `unit_field` and `field_patch` say w
 pixels one unit of that layer sees (its receptive field), so they can be cut out.
 
 Every function runs the model in evaluation mode (batch norm with its running
-statistics, no dropout), so each image's scores depend on that image alone.
+statistics, no dropout), so each image's scores depend on that image alone, and hands it
+back as it found it: each layer's training/evaluation mode is restored, and so are the
+parameter gradients (`grads`) that the backward passes overwrite. Only the layers' caches
+of the last forward pass are the explanation's, as after any forward pass.
 Book: chapter 11 ("Why did it say cat?").
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -37,6 +41,37 @@ from .normalization import BatchNorm, Standardize
 # Layers that keep every position where it is (one value in, one value out), so they leave
 # the receptive field unchanged; `unit_field` knows these and the conv/pool layers.
 _POINTWISE = (ReLU, BatchNorm, Standardize, Dropout)
+
+
+def _layers_in(model: Layer) -> Iterator[Layer]:
+    """`model` and every layer inside it (a Sequential's list, a block's attributes)."""
+    yield model
+    for value in vars(model).values():
+        parts = value if isinstance(value, (list, tuple)) else [value]
+        for part in parts:
+            if isinstance(part, Layer):
+                yield from _layers_in(part)
+
+
+@contextmanager
+def _evaluating(model: Layer, *, keep_grads: bool = False) -> Iterator[Layer]:
+    """The model in evaluation mode for the `with` block; afterwards every layer's mode is
+    what it was, and with keep_grads=True every parameter gradient too (copies are kept,
+    because `backward` overwrites some arrays in place and replaces others)."""
+    if not isinstance(model, Layer):
+        raise ValueError(f"model must be a cnnlib Layer, got {type(model).__name__}")
+    layers = list(_layers_in(model))
+    modes = [layer.training for layer in layers]
+    # Only the layers that hold their own arrays: a Sequential's or a block's grads are views.
+    saved = [(layer, {name: g.copy() for name, g in layer.grads.items()})
+             for layer in layers if keep_grads and "grads" in vars(layer)]
+    try:
+        yield model.eval()
+    finally:
+        for layer, mode in zip(layers, modes, strict=True):
+            layer.training = mode
+        for layer, grads in saved:
+            layer.grads.update(grads)
 
 
 def _check_images(images: object) -> np.ndarray:
@@ -81,9 +116,10 @@ def class_score_gradient(model: Layer, images: np.ndarray, classes: Sequence[int
     of Σ_n score[n, c_n] holds every image's own gradient.
     """
     images = _check_images(images)
-    logits = model.eval().forward(images)
-    classes = _check_classes(classes, len(images), logits.shape[1])
-    return model.backward(_one_hot(logits.shape, classes, logits.dtype))
+    with _evaluating(model, keep_grads=True):
+        logits = model.forward(images)
+        classes = _check_classes(classes, len(images), logits.shape[1])
+        return model.backward(_one_hot(logits.shape, classes, logits.dtype))
 
 
 def saliency_map(model: Layer, images: np.ndarray, classes: Sequence[int]) -> np.ndarray:
@@ -119,21 +155,21 @@ def grad_cam(model: Sequential, images: np.ndarray, classes: Sequence[int], laye
     """
     layer = _check_layer(model, layer)
     images = _check_images(images)
-    model.eval()
-    maps = images
-    for part in model.layers[:layer + 1]:
-        maps = part.forward(maps)
-    if maps.ndim != 4:
-        raise ValueError(f"layer {layer} ({model.layers[layer]!r}) outputs shape {maps.shape}: "
-                         "Grad-CAM needs feature maps (N, h, w, K)")
-    rest = model.layers[layer + 1:]
-    logits = maps
-    for part in rest:
-        logits = part.forward(logits)
-    classes = _check_classes(classes, len(images), logits.shape[1])
-    grad = _one_hot(logits.shape, classes, logits.dtype)
-    for part in reversed(rest):
-        grad = part.backward(grad)  # ends as ∂y_c/∂A: (N, h, w, K)
+    with _evaluating(model, keep_grads=True):
+        maps = images
+        for part in model.layers[:layer + 1]:
+            maps = part.forward(maps)
+        if maps.ndim != 4:
+            raise ValueError(f"layer {layer} ({model.layers[layer]!r}) outputs shape "
+                             f"{maps.shape}: Grad-CAM needs feature maps (N, h, w, K)")
+        rest = model.layers[layer + 1:]
+        logits = maps
+        for part in rest:
+            logits = part.forward(logits)
+        classes = _check_classes(classes, len(images), logits.shape[1])
+        grad = _one_hot(logits.shape, classes, logits.dtype)
+        for part in reversed(rest):
+            grad = part.backward(grad)  # ends as ∂y_c/∂A: (N, h, w, K)
     alpha = grad.mean(axis=(1, 2))  # (N, K): how much the class wants more of map k
     cam = np.maximum(np.einsum("nhwk,nk->nhw", maps, alpha), 0)
     if not upsample:
@@ -161,23 +197,23 @@ def occlusion_map(model: Layer, images: np.ndarray, classes: Sequence[int], *,
         raise ValueError(f"patch = {patch} must fit in the {h}×{w} image")
     if not is_real_number(fill):
         raise ValueError(f"fill = {fill!r} must be a number (a pixel value)")
-    model.eval()
-    base = softmax(model.forward(images).astype(np.float64))
-    classes = _check_classes(classes, n, base.shape[1])
-    rows, cols = (h - patch) // stride + 1, (w - patch) // stride + 1
-    tops = np.repeat(np.arange(rows) * stride, cols)  # one (top, left) per place
-    lefts = np.tile(np.arange(cols) * stride, rows)
-    drops = np.empty((n, rows * cols))
-    dtype = np.result_type(images.dtype, np.float32)
-    for i in range(n):
-        for start in range(0, rows * cols, batch):
-            t, left = tops[start:start + batch], lefts[start:start + batch]
-            covered = np.repeat(images[i:i + 1].astype(dtype), len(t), axis=0)
-            inside_r = (np.arange(h) >= t[:, None]) & (np.arange(h) < t[:, None] + patch)
-            inside_c = (np.arange(w) >= left[:, None]) & (np.arange(w) < left[:, None] + patch)
-            covered[inside_r[:, :, None] & inside_c[:, None, :]] = fill
-            p = softmax(model.forward(covered).astype(np.float64))[:, classes[i]]
-            drops[i, start:start + len(t)] = base[i, classes[i]] - p
+    with _evaluating(model):
+        base = softmax(model.forward(images).astype(np.float64))
+        classes = _check_classes(classes, n, base.shape[1])
+        rows, cols = (h - patch) // stride + 1, (w - patch) // stride + 1
+        tops = np.repeat(np.arange(rows) * stride, cols)  # one (top, left) per place
+        lefts = np.tile(np.arange(cols) * stride, rows)
+        drops = np.empty((n, rows * cols))
+        dtype = np.result_type(images.dtype, np.float32)
+        for i in range(n):
+            for start in range(0, rows * cols, batch):
+                t, left = tops[start:start + batch], lefts[start:start + batch]
+                covered = np.repeat(images[i:i + 1].astype(dtype), len(t), axis=0)
+                inside_r = (np.arange(h) >= t[:, None]) & (np.arange(h) < t[:, None] + patch)
+                inside_c = (np.arange(w) >= left[:, None]) & (np.arange(w) < left[:, None] + patch)
+                covered[inside_r[:, :, None] & inside_c[:, None, :]] = fill
+                p = softmax(model.forward(covered).astype(np.float64))[:, classes[i]]
+                drops[i, start:start + len(t)] = base[i, classes[i]] - p
     return drops.reshape(n, rows, cols)
 
 
@@ -200,10 +236,11 @@ def fgsm(model: Layer, images: np.ndarray, labels: Sequence[int], epsilon: float
     if np.any(images < low) or np.any(images > high):
         raise ValueError(f"images must lie in [low, high] = [{low}, {high}], got values in "
                          f"[{images.min()}, {images.max()}]")
-    logits = model.eval().forward(images)
-    labels = _check_classes(labels, len(images), logits.shape[1], "labels")
-    _, dlogits = softmax_cross_entropy(logits, labels)
-    step = np.sign(model.backward(dlogits))  # only the sign: every pixel moves by ε
+    with _evaluating(model, keep_grads=True):
+        logits = model.forward(images)
+        labels = _check_classes(labels, len(images), logits.shape[1], "labels")
+        _, dlogits = softmax_cross_entropy(logits, labels)
+        step = np.sign(model.backward(dlogits))  # only the sign: every pixel moves by ε
     x = images.astype(np.result_type(images.dtype, np.float32))
     return np.clip(x + x.dtype.type(epsilon) * step, low, high).astype(x.dtype, copy=False)
 
@@ -271,17 +308,17 @@ def top_activations(model: Sequential, images: np.ndarray, layer: int, channel: 
     k, batch = positive_int("k", k), positive_int("batch", batch)
     if k > len(images):
         raise ValueError(f"k = {k} must be at most the number of images, {len(images)}")
-    model.eval()
-    best = []
-    for start in range(0, len(images), batch):
-        maps = images[start:start + batch]
-        for part in model.layers[:layer + 1]:
-            maps = part.forward(maps)
-        channel = non_negative_int("channel", channel)
-        if maps.ndim != 4 or channel >= maps.shape[3]:
-            raise ValueError(f"channel = {channel} must index a channel of layer {layer}'s "
-                             f"feature maps, shape {maps.shape[1:]}")
-        best.append(maps[..., channel].reshape(len(maps), -1))
+    with _evaluating(model):
+        best = []
+        for start in range(0, len(images), batch):
+            maps = images[start:start + batch]
+            for part in model.layers[:layer + 1]:
+                maps = part.forward(maps)
+            channel = non_negative_int("channel", channel)
+            if maps.ndim != 4 or channel >= maps.shape[3]:
+                raise ValueError(f"channel = {channel} must index a channel of layer {layer}'s "
+                                 f"feature maps, shape {maps.shape[1:]}")
+            best.append(maps[..., channel].reshape(len(maps), -1))
     flat = np.concatenate(best)  # (N, h·w)
     where = flat.argmax(axis=1)
     peak = flat[np.arange(len(flat)), where]

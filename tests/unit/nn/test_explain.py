@@ -1,6 +1,7 @@
 """cnnlib.nn.explain: input gradients against central differences (float64), Grad-CAM
 against its formula and against CAM, occlusion against a loop, FGSM's bound and
-direction, receptive-field crops against the network itself, and bad input."""
+direction, receptive-field crops against the network itself, bad input, and that every
+function hands the model back in its own mode with its parameter gradients untouched."""
 
 import numpy as np
 import pytest
@@ -29,6 +30,7 @@ from cnnlib.nn.layers import (
     Sequential,
 )
 from cnnlib.nn.normalization import BatchNorm2D, Standardize
+from cnnlib.nn.residual import ResidualBlock
 
 H, W, C, CLASSES = 8, 6, 2, 3  # not square, so rows and columns cannot be swapped
 
@@ -84,6 +86,58 @@ def test_the_gradient_runs_in_evaluation_mode_even_for_a_model_left_training():
     want = class_score_gradient(model, x, [0, 1, 2])
     model.train()  # dropout would zero half the path, batch norm would use batch statistics
     np.testing.assert_array_equal(class_score_gradient(model, x, [0, 1, 2]), want)
+
+
+def _state(model):
+    """Every layer's mode and a copy of every parameter gradient, to compare before/after."""
+    modes = [layer.training for layer in [model, *model.layers]]
+    return modes, {name: g.copy() for name, g in model.grads.items()}
+
+
+EXPLAINERS = {
+    "class_score_gradient": lambda m, x: class_score_gradient(m, x, [0, 1, 2]),
+    "saliency_map": lambda m, x: saliency_map(m, x, [0, 1, 2]),
+    "grad_cam": lambda m, x: grad_cam(m, x, [0, 1, 2], 3),
+    "occlusion_map": lambda m, x: occlusion_map(m, x, [0, 1, 2], patch=3, stride=2),
+    "fgsm": lambda m, x: fgsm(m, x, [0, 1, 2], 2),
+    "top_activations": lambda m, x: top_activations(m, x, 3, 0, k=2),
+    "grad_cam, refused after its forward pass": lambda m, x: grad_cam(m, x, [0, 1, 2], 8),
+}
+
+
+@pytest.mark.parametrize("name", EXPLAINERS)
+@pytest.mark.parametrize("mode", ["training", "evaluation", "mixed"])
+def test_explaining_leaves_the_modes_and_the_parameter_gradients_as_they_were(name, mode):
+    model, x = tiny_network(), pixels()
+    model.train(mode != "evaluation")
+    if mode == "mixed":
+        model.layers[2].eval()  # one batch norm frozen by hand while the rest trains
+    rng = np.random.default_rng(5)
+    model.forward(x)
+    model.backward(rng.normal(size=(len(x), CLASSES)))  # a training step's gradients
+    before_modes, before_grads = _state(model)
+    assert any(np.abs(g).max() > 0 for g in before_grads.values())
+    try:
+        EXPLAINERS[name](model, x)
+    except ValueError as err:  # the refused call must leave the model alone all the same
+        assert "refused" in name and "feature maps" in str(err)
+    after_modes, after_grads = _state(model)
+    assert after_modes == before_modes
+    assert after_grads.keys() == before_grads.keys()
+    for key, grad in before_grads.items():
+        np.testing.assert_array_equal(after_grads[key], grad, err_msg=key)
+
+
+def test_a_block_inside_the_model_gets_its_modes_back_too():
+    rng = np.random.default_rng(2)
+    block = ResidualBlock(C, 4, stride=2, seed=rng, dtype=np.float64)
+    model = Sequential(block, GlobalAvgPool2D(), Linear(4, CLASSES, seed=rng, dtype=np.float64))
+    model.train()
+    class_score_gradient(model, pixels(), [0, 1, 2])
+    assert model.training and block.training and block.bn1.training and block.shortcut_bn.training
+    model.eval()
+    fgsm(model, pixels(), [0, 1, 2], 1)
+    assert not (model.training or block.training or block.bn2.training)
 
 
 def test_saliency_is_the_largest_absolute_gradient_over_channels():
