@@ -4,7 +4,9 @@ Each layer calls your function from conv.py, pool.py, activations.py or linear.p
 piece you have not written yet (it still raises NotImplementedError) is replaced by
 cnnlib's equivalent, and the layer says so once ("conv_backward: not written yet, using
 cnnlib's"), so you can train the network before every piece is yours. An error of any
-other kind is yours to fix: it is never hidden. The checks in the chapters never fall back.
+other kind is yours to fix: it is never hidden. The check of each piece calls your function
+itself, never a replacement; Exercise 10.8's check names every piece in FALLEN_BACK and
+fails until it is empty.
 Book: chapter 10 (the build track's last step; track.md lists every piece).
 """
 

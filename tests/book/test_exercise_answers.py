@@ -12,6 +12,7 @@ functions in place of the reference solutions of chapters/mycnn/.
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -620,6 +621,24 @@ def loop_with(shuffle=True, rng_each_epoch=False, drop_last=False, weigh=True,
     return train_epochs
 
 
+def a_piece_not_written(ns):
+    """Exercise 10.8 with the reader's conv_backward still a stub: the network trains with
+    cnnlib's in its place, and the check must say so and fail."""
+    real = ns["learner_piece"]
+
+    def not_written(*args, **kwargs):
+        raise NotImplementedError("Exercise 7.6: write conv_backward in mycnn/conv.py")
+
+    def learner_piece(module, name=None, root=None):
+        got = real(module, name, root)
+        if module == "network" and name is None:
+            conv = real("conv", None, root)
+            got.conv = SimpleNamespace(conv_forward_im2col=conv.conv_forward_im2col,
+                                       conv_backward=not_written)
+        return got
+    return {"learner_piece": learner_piece}
+
+
 def small_cnn_with(padding=1, widths_reversed=False, last_relu=True, side_divisor=8):
     """Exercise 10.8's assembly, with one of the mistakes learners make switched on."""
     def small_cnn(widths=(32, 64, 128), num_classes=10, image_size=32, seed=0):
@@ -654,6 +673,7 @@ CASES = [
     ("10.8", pieces(small_cnn=small_cnn_with(padding=0, side_divisor=16)), False,
      "no padding: 32 → 30 → 15 → 13 → 6 → 4 → 2"),
     ("10.8", pieces(small_cnn=small_cnn_with(widths_reversed=True)), False, "widths reversed"),
+    ("10.8", a_piece_not_written, False, "conv_backward not written: cnnlib's used"),
     ("10.8", pieces(small_cnn=small_cnn_with(last_relu=False)), False, "a ReLU forgotten"),
     ("10.8", pieces(small_cnn=small_cnn_with(side_divisor=4)), False,
      "the Linear's input counted after two pools"),
