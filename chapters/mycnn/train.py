@@ -11,11 +11,11 @@ import numpy as np
 # stages, epochs over the training images (each also seen mirrored), batch size, and SGD's
 # learning rate (falling in a straight line to zero) and momentum. With the reference
 # pieces: 54.6 % of the 500 validation images and 56.8 % of the 500 test images after 12
-# epochs, in two measured runs (same seeds) on a shared 2-core machine; training took 134
-# CPU-seconds on one thread (299 s on the clock at load 11) in one, 808 s on the clock
-# (two threads, load 7 to 12) in the other. tests/book/test_build_track.py holds the
-# reference pieces to 45 % on validation and 50 % on test; Exercise 10.8 passes at 40 %
-# on validation.
+# epochs, in three measured runs (same seeds) on a shared 2-core machine; training took 134
+# CPU-seconds on one thread (299 s on the clock at load 11) in one, and on two threads
+# 345 s on the clock at load 4 and 808 s at load 7 to 12. tests/book/test_build_track.py
+# holds the reference pieces to 45 % on validation and 50 % on test; Exercise 10.8 passes
+# at 40 % on validation.
 RECIPE = {"widths": (16, 32, 64), "epochs": 12, "batch_size": 64, "lr": 0.02,
           "momentum": 0.9, "mirror": True}
 
