@@ -361,7 +361,7 @@ def window_view_with(inner_stride):
     return my_window_view
 
 
-def unit_with(ns, pad_first=False, relu=True):
+def unit_with(ns, pad_first=False, relu=True, shift=True):
     """Exercise 11.4's unit, from the notebook's net, with one mistake switched on."""
     net = ns["net"]
 
@@ -376,7 +376,8 @@ def unit_with(ns, pad_first=False, relu=True):
         z = np.sum(padded[row:row + 3, col:col + 3, :] * conv.params["weight"][k])
         z += conv.params["bias"][k]
         mu, var = bn.buffers["running_mean"][k], bn.buffers["running_var"][k]
-        z = bn.params["weight"][k] * (z - mu) / np.sqrt(var + bn.eps) + bn.params["bias"][k]
+        z = bn.params["weight"][k] * (z - mu) / np.sqrt(var + bn.eps)
+        z += bn.params["bias"][k] if shift else 0.0
         return max(0.0, float(z)) if relu else float(z)
 
     return {"first_block_unit": first_block_unit}
@@ -969,6 +970,7 @@ CASES = [
     ("11.4", {}, True, "the solution"),
     ("11.4", lambda ns: unit_with(ns, pad_first=True), False, "padded before standardizing"),
     ("11.4", lambda ns: unit_with(ns, relu=False), False, "the ReLU forgotten"),
+    ("11.4", lambda ns: unit_with(ns, shift=False), False, "batch norm's shift forgotten"),
     ("12.6", {}, True, "the solution"),
     ("12.6", {"err": 0.0}, False, "typed, not run"),
     ("12.6", {"err": 0.02}, False, "a float32 check"),
