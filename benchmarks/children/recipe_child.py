@@ -70,8 +70,9 @@ def variants(config: TrainConfig, model: Sequential, x_train: np.ndarray,
     def score(averaged: bool, shift: int, images: np.ndarray, labels: np.ndarray) -> float:
         if averaged:
             with trainer.average.applied(trainer.model) as m:
-                return evaluate_model(m, images, labels, flip=True, shift=shift)["accuracy"]
-        return evaluate_model(trainer.model, images, labels, flip=True,
+                return evaluate_model(m, images, labels, flip=config.test_flip,
+                                      shift=shift)["accuracy"]
+        return evaluate_model(trainer.model, images, labels, flip=config.test_flip,
                               shift=shift)["accuracy"]
 
     load_start = os.getloadavg()

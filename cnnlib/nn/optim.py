@@ -28,6 +28,16 @@ def _parameter_holders(model: object, optimizer: str = "SGD") -> list[object]:
     raise ValueError(f"{optimizer} needs a layer, a Sequential or a list of layers, got {model!r}")
 
 
+def _with_weight_decay(g: np.ndarray, name: str, param: np.ndarray, weight_decay: float,
+                       no_decay: Callable[[str, np.ndarray], bool] | None) -> np.ndarray:
+    """g + λ·w for "weight" parameters (not biases or batch-norm scales, nor what
+    `no_decay(name, param)` exempts); g unchanged otherwise. One rule for both optimizers."""
+    if (weight_decay and name.rsplit(".", 1)[-1] == "weight"
+            and not (no_decay and no_decay(name, param))):
+        return g + weight_decay * param
+    return g
+
+
 class SGD:
     """v ← μ·v + (g + λ·w);  w ← w − lr·v   (Nesterov: w ← w − lr·(g + λ·w + μ·v)).
 
@@ -60,9 +70,7 @@ class SGD:
             grads = holder.grads
             for name, param in holder.params.items():
                 g = grads[name]
-                if (self.weight_decay and name.rsplit(".", 1)[-1] == "weight"
-                        and not (self.no_decay and self.no_decay(name, param))):
-                    g = g + self.weight_decay * param
+                g = _with_weight_decay(g, name, param, self.weight_decay, self.no_decay)
                 if self.momentum:
                     v = self.velocity.get((i, name))
                     v = g.copy() if v is None else self.momentum * v + g
@@ -131,9 +139,7 @@ class Adam:
             grads = holder.grads
             for name, param in holder.params.items():
                 g = grads[name]
-                if (self.weight_decay and name.rsplit(".", 1)[-1] == "weight"
-                        and not (self.no_decay and self.no_decay(name, param))):
-                    g = g + self.weight_decay * param
+                g = _with_weight_decay(g, name, param, self.weight_decay, self.no_decay)
                 key = (i, name)
                 m = self.m.get(key)
                 v = self.v.get(key)

@@ -10,8 +10,9 @@ return new arrays of the same shape and dtype; no Python loop runs over the imag
 Two more from the fast-training recipes (Jordan's airbench CIFAR-10 speedruns, 2024):
 `alternating_flip`, which mirrors each image in every other epoch instead of at random
 (over any two consecutive epochs the network sees every image both ways, where random
-flips show a quarter of them the same way twice), and `translate`, a fixed shift with
-reflected borders, which test-time augmentation uses (`cnnlib.training.metrics`).
+flips show half of them the same way twice: a quarter unmirrored, a quarter mirrored),
+and `translate`, a fixed shift with reflected borders, which test-time augmentation
+uses (`cnnlib.training.metrics`).
 Book: chapter 10 ("Data augmentation").
 """
 
