@@ -9,7 +9,8 @@ import numpy as np
 
 
 def relu_forward(x: np.ndarray) -> np.ndarray:
-    """Exercise 8.7: max(0, x), elementwise; any shape."""
+    """Exercise 8.7: max(0, x), elementwise; any shape. Returns a new array: do not
+    modify x (the layer keeps it for the backward pass)."""
     # BEGIN SOLUTION (Exercise 8.7)
     return np.maximum(x, 0)
     # END SOLUTION

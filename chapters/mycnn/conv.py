@@ -104,8 +104,7 @@ def conv_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: int = 
         for v in range(f):
             cols[:, :, :, u, v, :] = xp[:, u:u + stride * h2:stride, v:v + stride * w2:stride, :]
     dout_rows = dout.reshape(-1, k_filters)  # one row per output position
-    # (colsᵀ · dout)ᵀ, not doutᵀ · cols: the same numbers, but OpenBLAS is up to 50× slower
-    # on a product with few rows and a long inner dimension.
+    # (colsᵀ · dout)ᵀ: the same numbers as doutᵀ · cols, one row of dw per filter.
     dw = (cols.reshape(-1, f * f * c).T @ dout_rows).T.reshape(w.shape)
     db = dout_rows.sum(axis=0)
     dcols = (dout_rows @ w.reshape(k_filters, -1)).reshape(n_img, h2, w2, f, f, c)

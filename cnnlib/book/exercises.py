@@ -47,33 +47,44 @@ def answered(label: str, value: Any, name: str = "answer") -> Any:
     return value
 
 
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python number it holds, so that a message prints 0.25, not
+    np.float64(0.25)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def check_equal(label: str, what: str, got: Any, expected: Any) -> None:
     """An exact answer: a count, a size, a shape (as a tuple), an index."""
     if isinstance(expected, tuple):
         got = tuple(got) if isinstance(got, (tuple, list, np.ndarray)) else got
     if got != expected:
-        raise AssertionError(f"Exercise {label}: {what} is {got!r}, expected {expected!r}")
+        raise AssertionError(f"Exercise {label}: {what} is {_plain(got)!r}, "
+                             f"expected {_plain(expected)!r}")
 
 
 def check_close(label: str, what: str, got: Any, expected: Any, *,
-                rtol: float = 1e-6, atol: float = 1e-8) -> None:
+                rtol: float = 1e-6, atol: float = 1e-8, hint: str = "",
+                if_not_finite: str = "") -> None:
     """An array answer: first its shape, then its values, naming the entry furthest out of
-    tolerance (|got - expected| <= atol + rtol·|expected|, as np.allclose)."""
+    tolerance (|got - expected| <= atol + rtol·|expected|, as np.allclose). `hint` is
+    added to a wrong value's message, `if_not_finite` to a NaN's or an infinity's (the
+    usual cause, in the reader's terms)."""
     got, expected = np.asarray(got), np.asarray(expected)
     if got.shape != expected.shape:
         raise AssertionError(
             f"Exercise {label}: {what} has shape {got.shape}, expected {expected.shape}"
         )
     if not np.all(np.isfinite(got)):
-        raise AssertionError(f"Exercise {label}: {what} contains NaN or infinity")
+        raise AssertionError(f"Exercise {label}: {what} contains NaN or infinity"
+                             + (f": {if_not_finite}" if if_not_finite else ""))
     if not np.allclose(got, expected, rtol=rtol, atol=atol):
         diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
         excess = diff - (atol + rtol * np.abs(expected.astype(np.float64)))
         worst = np.unravel_index(np.argmax(excess), diff.shape) if diff.ndim else ()
         raise AssertionError(
             f"Exercise {label}: {what} is wrong: at index {tuple(int(i) for i in worst)} "
-            f"it is {got[worst]!r}, expected {expected[worst]!r} "
-            f"(largest difference {diff.max():.3g})"
+            f"it is {_plain(got[worst])!r}, expected {_plain(expected[worst])!r} "
+            f"(largest difference {diff.max():.3g})" + (f": {hint}" if hint else "")
         )
 
 
@@ -137,8 +148,7 @@ def check_indexing_at_most(label: str, fn: Callable[..., Any], x: np.ndarray,
         name = getattr(fn, "__qualname__", repr(fn))
         raise AssertionError(
             f"Exercise {label}: {name} indexed its input {counting.counter[0]} times, more "
-            f"than {limit}: it loops over the output positions, and the exercise asks for "
-            f"{what}")
+            f"than {limit}; the exercise asks for {what}")
     return np.asarray(result)
 
 
@@ -147,8 +157,9 @@ def forbidding(label: str, namespace: dict, *names: str) -> Iterator[None]:
     """Within the block, calling any of `names` fails naming the exercise (for exercises
     that say "without `name`", and for the build track, whose pieces must not be cnnlib's
     own). A plain name is the one in namespace (the notebook's globals); a dotted one
-    ("cnnlib.core.im2col.extract_windows") is imported. The function is replaced in
-    namespace, in the module that defines it and in the `cnnlib` package, so that
+    ("cnnlib.core.im2col.extract_windows") is imported; a class (cnnlib.Linear) is refused
+    when it is built. The function is replaced in namespace, in the module that defines it,
+    in the packages above that module (cnnlib.nn, cnnlib) and in `cnnlib`, so that
     importing it again does not get round it (a file of the reader's must be imported
     inside the block for its own `from cnnlib... import` to be caught); cnnlib's other
     modules keep their own reference, so a library function the check itself needs still
@@ -163,8 +174,10 @@ def forbidding(label: str, namespace: dict, *names: str) -> Iterator[None]:
             raise AssertionError(f"Exercise {label}: the exercise asks you not to call "
                                  f"{_name}; build it yourself")
 
-        homes = [vars(module) for module in (sys.modules.get(key or "") for key in
-                 (getattr(original, "__module__", None), "cnnlib")) if module is not None]
+        defining = getattr(original, "__module__", None) or ""
+        parents = [defining.rsplit(".", depth)[0] for depth in range(defining.count(".") + 1)]
+        homes = [vars(module) for module in (sys.modules.get(key) for key in
+                 dict.fromkeys([*parents, "cnnlib"])) if module is not None]
         for home in [namespace, *homes]:
             if home.get(name) is original:
                 replaced.append((home, name, original))
@@ -192,6 +205,15 @@ CNNLIB_CONV_BACKWARD = ("cnnlib.core.functional.conv2d_backward",
                         "cnnlib.core.naive.conv2d_backward_naive")
 CNNLIB_LOSS = ("cnnlib.core.losses.softmax_cross_entropy", "cnnlib.core.losses.log_softmax",
                "cnnlib.core.losses.softmax")
+CNNLIB_LINEAR = ("cnnlib.nn.layers.Linear",)
+CNNLIB_POOL = ("cnnlib.core.functional.max_pool2d", "cnnlib.core.functional.max_pool2d_forward",
+               "cnnlib.core.functional.max_pool2d_backward", "cnnlib.core.functional.avg_pool2d",
+               "cnnlib.core.functional.avg_pool2d_forward",
+               "cnnlib.core.functional.avg_pool2d_backward", "cnnlib.core.functional.pool_windows",
+               "cnnlib.core.naive.pool2d_naive", "cnnlib.core.naive.max_pool2d_backward_naive",
+               "cnnlib.nn.layers.MaxPool2D", "cnnlib.nn.layers.AvgPool2D")
+CNNLIB_RELU = ("cnnlib.nn.layers.ReLU", "cnnlib.core.functional.relu")
+CNNLIB_SGD = ("cnnlib.nn.optim.SGD",)
 
 
 def learner_piece(module: str, name: str | None = None, root: str | Path | None = None) -> Any:
@@ -261,8 +283,9 @@ def _lines_run(label: str, fn: Callable[..., Any], args: tuple) -> tuple[Any, in
 def check_lines_at_most(label: str, fn: Callable[..., Any], *args: Any, limit: int,
                         what: str, larger: tuple | None = None) -> Any:
     """fn(*args), failing if more than `limit` lines of the reader's code run (see
-    _lines_run). A loop over the output positions runs its body once per position, a loop
-    over the F·F offsets of a filter only F·F times. With `larger` (the same call on an
+    _lines_run): a generous bound, far above what a loop over the F·F offsets runs however
+    it names its temporaries; the size test below is what tells a loop over positions
+    from one over offsets. With `larger` (the same call on an
     input twice as tall and twice as wide), fn also runs on that, and fails if it runs
     more lines there: a loop over the output rows or columns alone grows with the image
     however it is written (a comprehension, one line or ten), a loop over the offsets does
@@ -272,8 +295,7 @@ def check_lines_at_most(label: str, fn: Callable[..., Any], *args: Any, limit: i
     if count > limit:
         raise AssertionError(
             f"Exercise {label}: {name} ran {count} lines of Python for one call, more "
-            f"than {limit}: it loops over the output positions, and the exercise asks for "
-            f"{what}")
+            f"than {limit}; the exercise asks for {what}")
     if larger is not None:
         _, count_larger = _lines_run(label, fn, larger)
         if count_larger > count:

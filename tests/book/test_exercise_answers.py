@@ -293,13 +293,16 @@ def ce_with(shift=True, mean_grad=True, sum_loss=False):
     return my_softmax_cross_entropy
 
 
-def momentum_step_with(in_place=True, keep_velocity=True, momentum_used=True):
+def momentum_step_with(in_place=True, keep_velocity=True, momentum_used=True,
+                       rebind_in_dict=False):
     def sgd_momentum_step(params, grads, velocity, lr, momentum):
         for name, w in params.items():
             v = (momentum * velocity.get(name, 0.0) if momentum_used else 0.0) + grads[name]
             if keep_velocity:
                 velocity[name] = v
-            if in_place:
+            if rebind_in_dict:
+                params[name] = params[name] - lr * v  # the dict's entry, not the layer's array
+            elif in_place:
                 w -= lr * v
             else:
                 w = w - lr * v  # rebinds the name: the layer keeps its old weights
@@ -311,6 +314,12 @@ def momentum_step_other_convention(params, grads, velocity, lr, momentum):
         v = momentum * velocity.get(name, 0.0) - lr * grads[name]
         velocity[name] = v
         w += v
+
+
+def momentum_step_by_cnnlib(params, grads, velocity, lr, momentum):
+    """Exercise 9.7 handed to cnnlib.SGD: a holder with the dicts the optimizer reads."""
+    holder = SimpleNamespace(params=params, grads=grads)
+    velocity.setdefault("sgd", cnnlib.SGD(holder, lr=lr, momentum=momentum)).step()
 
 
 def same_padding_without_the_check(f):
@@ -440,6 +449,61 @@ def conv_im2col_with(offsets_swapped=False, weights_by_channel=False, stride_use
     return conv_forward_im2col
 
 
+def conv_im2col_named(x, w, b, stride=1, padding=0):
+    """Exercise 3.8 as a reviewer wrote it, right: one offset at a time with every slice
+    named, and a loop over the channels too (more lines than the solution, the same on
+    a larger image)."""
+    n, h, wid, c = x.shape
+    k, f = w.shape[0], w.shape[1]
+    h2 = (h + 2 * padding - f) // stride + 1
+    w2 = (wid + 2 * padding - f) // stride + 1
+    xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    cols = np.empty((n, h2, w2, f, f, c))
+    for u in range(f):
+        for v in range(f):
+            row_stop = u + stride * h2
+            col_stop = v + stride * w2
+            rows = slice(u, row_stop, stride)
+            columns = slice(v, col_stop, stride)
+            for channel in range(c):
+                window = xp[:, rows, columns, channel]
+                cols[:, :, :, u, v, channel] = window
+    weights = w.reshape(k, -1)
+    flat = cols.reshape(-1, f * f * c)
+    out = flat @ weights.T + b
+    return out.reshape(n, h2, w2, k)
+
+
+def conv_backward_named(dout, x, w, stride=1, padding=0):
+    """Exercise 7.6 as a reviewer wrote it, right: every offset's slices named, dx sent
+    back one channel at a time."""
+    n, h, wid, c = x.shape
+    k, f = w.shape[0], w.shape[1]
+    h2, w2 = dout.shape[1], dout.shape[2]
+    xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    cols = np.empty((n, h2, w2, f, f, c))
+    for u in range(f):
+        for v in range(f):
+            rows = slice(u, u + stride * h2, stride)
+            columns = slice(v, v + stride * w2, stride)
+            patch = xp[:, rows, columns, :]
+            cols[:, :, :, u, v, :] = patch
+    dout_rows = dout.reshape(-1, k)
+    flat = cols.reshape(-1, f * f * c)
+    dw = (dout_rows.T @ flat).reshape(w.shape)
+    db = dout_rows.sum(axis=0)
+    dcols = (dout_rows @ w.reshape(k, -1)).reshape(n, h2, w2, f, f, c)
+    dxp = np.zeros(xp.shape)
+    for u in range(f):
+        for v in range(f):
+            rows = slice(u, u + stride * h2, stride)
+            columns = slice(v, v + stride * w2, stride)
+            for channel in range(c):
+                share = dcols[:, :, :, u, v, channel]
+                dxp[:, rows, columns, channel] += share
+    return dxp[:, padding:padding + h, padding:padding + wid, :], dw, db
+
+
 def conv_by_rows(x, w, b, stride=1, padding=0):
     """Exercise 3.8 with a loop over the output rows alone, in a comprehension: each row's
     windows at once (sliding_window_view), but one matrix product per row."""
@@ -521,6 +585,88 @@ def pool_loops_with(kind="max", stride_used=True, overwrite=False, route="first"
                 dx[:, rows, cols, :] += share
         return dx
     return forward, backward
+
+
+def max_pool_by_offsets_with(route="first", overwrite=False, stride_used=True):
+    """Exercise 5.7 written one window offset at a time (as the network needs), with one
+    mistake learners make switched on (route as in pool_loops_with)."""
+    def slabs(x, size, stride, h2, w2):
+        s = stride if stride_used else 1
+        for u in range(size):
+            for v in range(size):
+                yield u, v, (slice(u, u + s * h2, s), slice(v, v + s * w2, s))
+
+    def forward(x, size=2, stride=2):
+        h2, w2 = (x.shape[1] - size) // stride + 1, (x.shape[2] - size) // stride + 1
+        wins = np.stack([x[:, r, c, :][:, :h2, :w2] for _, _, (r, c) in
+                         slabs(x, size, stride, h2, w2)], axis=3)  # (N, H2, W2, F·F, C)
+        return wins.max(axis=3)
+
+    def backward(dout, x, size=2, stride=2):
+        _, h2, w2, _ = dout.shape
+        wins = np.stack([x[:, r, c, :][:, :h2, :w2] for _, _, (r, c) in
+                         slabs(x, size, stride, h2, w2)], axis=3)
+        if route == "ties":
+            mask = wins == wins.max(axis=3, keepdims=True)
+        else:
+            pick = (wins.argmax(axis=3) if route == "first" else
+                    size * size - 1 - wins[:, :, :, ::-1].argmax(axis=3))
+            mask = np.arange(size * size)[None, None, None, :, None] == pick[:, :, :, None]
+        dx = np.zeros(x.shape)
+        for u, v, (r, c) in slabs(x, size, stride, h2, w2):
+            share = dout * mask[:, :, :, u * size + v]
+            if overwrite:
+                dx[:, r, c, :] = share
+            else:
+                dx[:, r, c, :] += share
+        return dx
+    return pieces(max_pool_forward=forward, max_pool_backward=backward)
+
+
+def max_pool_by_cnnlib():
+    """Exercise 5.7 handed to cnnlib's pooling (its loops, which take any geometry),
+    imported where it is called, as a reader's file would at its top."""
+    def forward(x, size=2, stride=2):
+        from cnnlib.core.naive import pool2d_naive
+        return pool2d_naive(x, size, stride, np.max)
+
+    def backward(dout, x, size=2, stride=2):
+        from cnnlib.core.naive import max_pool2d_backward_naive
+        return max_pool2d_backward_naive(x, dout, size, stride)
+    return pieces(max_pool_forward=forward, max_pool_backward=backward)
+
+
+def avg_pool_by_cnnlib():
+    """Exercise 5.8 handed to cnnlib's AvgPool2D."""
+    def forward(x, size=2, stride=2):
+        return cnnlib.AvgPool2D(size, stride).forward(x)
+
+    def backward(dout, x, size=2, stride=2):
+        layer = cnnlib.AvgPool2D(size, stride)
+        layer.forward(x)
+        return layer.backward(dout)
+    return pieces(avg_pool_forward=forward, avg_pool_backward=backward)
+
+
+def relu_forward_in_place(x):
+    x[x < 0] = 0  # the layer's input is changed: the backward pass then sees no negatives
+    return x
+
+
+def linear_by_cnnlib():
+    """Exercise 2.6 handed to cnnlib.Linear, with the reader's weights copied in."""
+    def layer_with(w, b):
+        layer = cnnlib.Linear(w.shape[0], w.shape[1], dtype=np.float64)
+        layer.params["weight"][...], layer.params["bias"][...] = w, b
+        return layer
+
+    def backward(dout, x, w):
+        layer = layer_with(w, np.zeros(w.shape[1]))
+        layer.forward(x)
+        dx = layer.backward(dout)
+        return dx, layer.grads["weight"], layer.grads["bias"]
+    return pieces(linear_forward=lambda x, w, b: layer_with(w, b).forward(x),
+                  linear_backward=backward)
 
 
 def max_pieces(**mistake):
@@ -683,6 +829,9 @@ CASES = [
      "the other momentum convention"),
     ("9.7", pieces(sgd_momentum_step=momentum_step_with(in_place=False)), False,
      "weights rebound, not updated in place"),
+    ("9.7", pieces(sgd_momentum_step=momentum_step_with(rebind_in_dict=True)), False,
+     "params[name] = params[name] - ...: the dict's entry rebound"),
+    ("9.7", pieces(sgd_momentum_step=momentum_step_by_cnnlib), False, "cnnlib.SGD inside"),
     ("9.7", pieces(sgd_momentum_step=momentum_step_with(keep_velocity=False)), False,
      "velocity not kept"),
     ("9.7", pieces(sgd_momentum_step=momentum_step_with(momentum_used=False)), False,
@@ -700,6 +849,7 @@ CASES = [
     ("2.6", pieces(linear_backward=lambda dout, x, w: (dout @ w.T, x.T @ dout, dout[0])),
      False, "db from the first image"),
     ("2.6", pieces(linear_forward=lambda x, w, b: x @ w), False, "bias forgotten"),
+    ("2.6", linear_by_cnnlib(), False, "a wrapper around cnnlib.Linear"),
     ("2.6", pieces(linear_backward=lambda dout, x, w: (x @ w @ w.T, x.T @ dout, dout.sum(0))),
      False, "dx from the output, not the gradient"),
     ("2.7", {}, True, "the solution"),
@@ -712,6 +862,9 @@ CASES = [
     ("2.7", pieces(softmax_cross_entropy=my_ce_with(shift=False)), False, "no max subtracted"),
     ("2.7", pieces(softmax_cross_entropy=my_ce_with(mean_loss=False)), False,
      "loss summed, not averaged"),
+    ("2.7", pieces(softmax_cross_entropy=lambda z, y: (
+        my_ce_with()(z, y)[0] * np.ones(len(y)), my_ce_with()(z, y)[1])), False,
+     "one loss per image, no mean"),
     ("2.7", pieces(softmax_cross_entropy=my_ce_with(one_hot=False)), False,
      "one-hot not subtracted"),
     ("2.7", pieces(softmax_cross_entropy=my_ce_with(log=np.log10)), False, "log10"),
@@ -726,6 +879,8 @@ CASES = [
     ("8.7", pieces(relu_backward=lambda dout, x: np.maximum(dout, 0)), False,
      "ReLU of the gradient"),
     ("8.7", pieces(relu_forward=lambda x: np.abs(x)), False, "absolute value"),
+    ("8.7", pieces(relu_forward=relu_forward_in_place), False, "x zeroed in place"),
+    ("8.7", pieces(relu_forward=lambda x: cnnlib.ReLU().forward(x)), False, "cnnlib's ReLU"),
     ("7.5", {}, True, "the solution"),
     ("7.5", pieces(conv_backward_naive=cnnlib_conv_backward), False,
      "cnnlib's conv2d_backward"),
@@ -741,6 +896,8 @@ CASES = [
     ("7.5", pieces(conv_backward_naive=conv_backward_loops_with(overwrite_dx=True)), False,
      "dx = instead of += where windows overlap"),
     ("7.6", {}, True, "the solution"),
+    ("7.6", pieces(conv_backward=conv_backward_named), True,
+     "offsets with named slices, dx one channel at a time"),
     ("7.6", pieces(conv_backward=cnnlib_conv_backward), False, "cnnlib's conv2d_backward"),
     ("7.6", pieces(conv_backward=conv_backward_dw_by_rows), False,
      "dw summed over the output rows, in a one-line generator"),
@@ -754,15 +911,18 @@ CASES = [
     ("7.6", pieces(conv_backward=conv_backward_vectorized_with(dw_order=True)), False,
      "weight gradient reshaped in the wrong order"),
     ("5.7", {}, True, "the solution"),
-    ("5.7", max_pieces(), True, "loops over positions, first maximum"),
-    ("5.7", max_pieces(stride_used=False), False, "stride ignored"),
-    ("5.7", max_pieces(overwrite=True), False, "= instead of += where windows overlap"),
-    ("5.7", max_pieces(route="every"), False, "the gradient to every element of the window"),
-    ("5.7", max_pieces(route="ties"), False, "the gradient to every tied maximum"),
-    ("5.7", max_pieces(route="last"), False, "the last maximum takes a tie"),
+    ("5.7", max_pool_by_offsets_with(), True, "one slice per offset, argmax over the window"),
+    ("5.7", max_pieces(), False, "loops over positions: too slow for chapter 10's network"),
+    ("5.7", max_pool_by_cnnlib(), False, "cnnlib's pool2d_naive"),
+    ("5.7", max_pool_by_offsets_with(stride_used=False), False, "stride ignored"),
+    ("5.7", max_pool_by_offsets_with(overwrite=True), False,
+     "= instead of += where windows overlap"),
+    ("5.7", max_pool_by_offsets_with(route="ties"), False, "the gradient to every tied maximum"),
+    ("5.7", max_pool_by_offsets_with(route="last"), False, "the last maximum takes a tie"),
     ("5.8", {}, True, "the solution"),
     ("5.8", avg_pieces(), True, "loops over positions"),
     ("5.8", avg_pieces(divide=False), False, "sums, not means, both ways"),
+    ("5.8", avg_pool_by_cnnlib(), False, "cnnlib's AvgPool2D"),
     ("5.8", avg_pieces(stride_used=False), False, "stride ignored"),
     ("5.8", avg_pieces(overwrite=True), False, "= instead of += where windows overlap"),
     ("3.7", {}, True, "the solution"),
@@ -773,6 +933,8 @@ CASES = [
     ("3.7", pieces(conv_forward_naive=conv_loops_with(bias=False)), False, "bias forgotten"),
     ("3.7", pieces(conv_forward_naive=conv_loops_with(swap_hw=True)), False, "H and W swapped"),
     ("3.8", {}, True, "the solution"),
+    ("3.8", pieces(conv_forward_im2col=conv_im2col_named), True,
+     "offsets with named slices and a loop over the channels"),
     ("3.8", pieces(conv_forward_im2col=cnnlib_conv2d), False, "cnnlib's conv2d"),
     ("3.8", pieces(conv_forward_im2col=conv_by_rows), False,
      "a loop over the output rows, in a one-line comprehension"),
@@ -1016,10 +1178,10 @@ CASES = [
     ("9.2", {"in_features": 250, "n_params": 2510}, False, "the page's 5×5×10"),
     ("9.2", {"in_features": 16, "n_params": 170}, False, "only the channels"),
     ("9.3", {}, True, "the solution"),
-    ("9.3", {"linear_backward": linear_backward_cnnlib_layout}, False, "copied from the page"),
-    ("9.3", {"linear_backward": linear_backward_db_not_summed}, False, "mean instead of sum"),
-    ("9.3", {"linear_backward": linear_backward_dx_transposed}, False, "rows of W reversed"),
-    ("9.3", {"linear_backward": lambda x, w, dout: (dout @ w, dout.T @ x)}, False, "no db"),
+    ("9.3", {"linear_backward_torch_layout": linear_backward_cnnlib_layout}, False, "copied from the page"),
+    ("9.3", {"linear_backward_torch_layout": linear_backward_db_not_summed}, False, "mean instead of sum"),
+    ("9.3", {"linear_backward_torch_layout": linear_backward_dx_transposed}, False, "rows of W reversed"),
+    ("9.3", {"linear_backward_torch_layout": lambda x, w, dout: (dout @ w, dout.T @ x)}, False, "no db"),
     ("1.2", {}, True, "the solution"),
     ("1.2", {"images_to_rows": lambda images: np.moveaxis(images, -1, 1).reshape(
         len(images), -1)}, True, "moveaxis"),
