@@ -202,7 +202,8 @@ CNNLIB_CONV_BACKWARD = ("cnnlib.core.functional.conv2d_backward",
                         "cnnlib.core.functional.conv2d_weight_grads",
                         "cnnlib.core.functional.conv2d_input_grad",
                         "cnnlib.core.functional.conv2d_input_grad_flipped",
-                        "cnnlib.core.naive.conv2d_backward_naive")
+                        "cnnlib.core.naive.conv2d_backward_naive",
+                        "cnnlib.core.im2col.col2im", *CNNLIB_CONV_FORWARD)
 CNNLIB_LOSS = ("cnnlib.core.losses.softmax_cross_entropy", "cnnlib.core.losses.log_softmax",
                "cnnlib.core.losses.softmax")
 CNNLIB_LINEAR = ("cnnlib.nn.layers.Linear",)

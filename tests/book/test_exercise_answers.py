@@ -708,21 +708,45 @@ def conv_backward_loops_with(db_first_image=False, crop=True, stride_used=True,
 
 
 def conv_backward_vectorized_with(flip=True, db_mean=False, dw_order=False):
-    """Exercise 7.6 the textbook way (stride 1 only: dx as a full convolution of dout with
-    the flipped filters), with one of the mistakes learners make switched on."""
+    """Exercise 7.6 with one of the mistakes learners make switched on: the window matrix
+    built one offset at a time, dx scattered back the same way; flip=False sends each
+    window's gradient back through the filters turned by 180° (the full-convolution
+    formula with the flip forgotten)."""
     def conv_backward(dout, x, w, stride=1, padding=0):
-        from cnnlib.core.im2col import extract_windows, pad_hw
-        k, f, c = w.shape[0], w.shape[1], w.shape[3]
-        cols = extract_windows(pad_hw(x, padding), f, stride).reshape(-1, f * f * c)
+        n, h, wid, c = x.shape
+        k, f = w.shape[0], w.shape[1]
+        h2, w2 = dout.shape[1], dout.shape[2]
+        xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+        cols = np.empty((n, h2, w2, f, f, c))
+        for u in range(f):
+            for v in range(f):
+                cols[:, :, :, u, v, :] = xp[:, u:u + stride * h2:stride, v:v + stride * w2:stride]
         rows = dout.reshape(-1, k)
-        dw = (rows.T @ cols).reshape(w.shape)
+        dw = (rows.T @ cols.reshape(-1, f * f * c)).reshape(w.shape)
         if dw_order:  # reshaped in (K, C, F, F) order, then read as (K, F, F, C)
-            dw = (rows.T @ cols).reshape(k, f * f, c).transpose(0, 2, 1).reshape(w.shape)
+            dw = dw.reshape(k, f * f, c).transpose(0, 2, 1).reshape(w.shape)
         db = rows.mean(axis=0) if db_mean else rows.sum(axis=0)
-        filters = w[:, ::-1, ::-1, :] if flip else w
-        dx = conv2d(dout, filters.transpose(3, 1, 2, 0), padding=f - 1 - padding)
-        return dx, dw, db
+        filters = w if flip else w[:, ::-1, ::-1, :]
+        dcols = (rows @ filters.reshape(k, -1)).reshape(n, h2, w2, f, f, c)
+        dxp = np.zeros(xp.shape)
+        for u in range(f):
+            for v in range(f):
+                dxp[:, u:u + stride * h2:stride, v:v + stride * w2:stride] += dcols[:, :, :, u, v]
+        return dxp[:, padding:padding + h, padding:padding + wid], dw, db
     return conv_backward
+
+
+def conv_backward_by_windows(dout, x, w, stride=1, padding=0):
+    """Exercise 7.6 with cnnlib's window matrix and col2im doing the work."""
+    from cnnlib.core.im2col import col2im, extract_windows, pad_hw
+    k, f, c = w.shape[0], w.shape[1], w.shape[3]
+    cols = extract_windows(pad_hw(x, padding), f, stride)
+    rows = dout.reshape(-1, k)
+    dw = (rows.T @ cols.reshape(-1, f * f * c)).reshape(w.shape)
+    dcols = (rows @ w.reshape(k, -1)).reshape(cols.shape)
+    shape = (x.shape[0], x.shape[1] + 2 * padding, x.shape[2] + 2 * padding, c)
+    dxp = col2im(dcols, shape, stride)
+    return dxp[:, padding:padding + x.shape[1], padding:padding + x.shape[2]], dw, rows.sum(0)
 
 
 def my_ce_with(shift=True, divide=True, mean_loss=True, one_hot=True, log=np.log):
@@ -880,6 +904,8 @@ CASES = [
      "ReLU of the gradient"),
     ("8.7", pieces(relu_forward=lambda x: np.abs(x)), False, "absolute value"),
     ("8.7", pieces(relu_forward=relu_forward_in_place), False, "x zeroed in place"),
+    ("8.7", pieces(relu_forward=lambda x: np.array([max(v, 0.0) for v in x.ravel()]).reshape(
+        x.shape)), False, "a loop over the entries: too slow for chapter 10's network"),
     ("8.7", pieces(relu_forward=lambda x: cnnlib.ReLU().forward(x)), False, "cnnlib's ReLU"),
     ("7.5", {}, True, "the solution"),
     ("7.5", pieces(conv_backward_naive=cnnlib_conv_backward), False,
@@ -899,6 +925,10 @@ CASES = [
     ("7.6", pieces(conv_backward=conv_backward_named), True,
      "offsets with named slices, dx one channel at a time"),
     ("7.6", pieces(conv_backward=cnnlib_conv_backward), False, "cnnlib's conv2d_backward"),
+    ("7.6", pieces(conv_backward=conv_backward_vectorized_with()), True,
+     "the same offsets, written again"),
+    ("7.6", pieces(conv_backward=conv_backward_by_windows), False,
+     "cnnlib's extract_windows and col2im"),
     ("7.6", pieces(conv_backward=conv_backward_dw_by_rows), False,
      "dw summed over the output rows, in a one-line generator"),
     ("7.6", pieces(conv_backward=conv_backward_loops_with()), False, "loops over positions"),
