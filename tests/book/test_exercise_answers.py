@@ -171,7 +171,23 @@ def min_pool_with(forward_sign=-1, backward_sign=1):
     return MinPool2D
 
 
-def crops_with(shift_high=None, same_shift=False):
+def confusion_loop(labels, predictions, num_classes, assign=False, rates=False):
+    matrix = np.zeros((num_classes, num_classes))
+    for t, p in zip(labels, predictions, strict=True):
+        if assign:
+            matrix[t, p] = 1
+        else:
+            matrix[t, p] += 1
+    return matrix / matrix.sum(axis=1, keepdims=True) if rates else matrix
+
+
+def confusion_fancy_index(labels, predictions, num_classes=10):
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    matrix[labels, predictions] += 1  # buffered: a repeated (t, p) pair adds 1 once
+    return matrix
+
+
+def crops_with(shift_high=None, same_shift=False, one_draw=False):
     def random_crop_loops(images, padding, rng):
         n, h, w, _ = images.shape
         padded = np.pad(images, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
@@ -179,14 +195,17 @@ def crops_with(shift_high=None, same_shift=False):
         high = 2 * padding + 1 if shift_high is None else shift_high(padding)
         top, left = rng.integers(0, high, size=2)
         for i in range(n):
-            if not same_shift:
+            if one_draw:
+                top = left = rng.integers(0, high)
+            elif not same_shift:
                 top, left = rng.integers(0, high, size=2)
             out[i] = padded[i, top:top + h, left:left + w]
         return out
     return random_crop_loops
 
 
-def leaky_with(backward_slope=True, fixed_alpha=None):
+def leaky_with(backward_slope=True, fixed_alpha=None, swapped=False, grad_is_output=False,
+               maximum=False):
     from cnnlib import Layer
 
     class LeakyReLU(Layer):
@@ -194,10 +213,14 @@ def leaky_with(backward_slope=True, fixed_alpha=None):
             self.alpha = alpha if fixed_alpha is None else fixed_alpha
 
         def forward(self, x):
-            self._slope = np.where(x > 0, 1.0, self.alpha)
-            return x * self._slope
+            a = self.alpha
+            self._slope = np.where(x > 0, a, 1.0) if swapped else np.where(x > 0, 1.0, a)
+            self._out = np.maximum(a * x, x) if maximum else x * self._slope
+            return self._out
 
         def backward(self, dout):
+            if grad_is_output:  # the forward's output where its slope belongs
+                return dout * self._out
             return dout * self._slope if backward_slope else dout
 
     return LeakyReLU
@@ -984,13 +1007,27 @@ CASES = [
     ("8.1", {"dx": [0.0, 0.0, 3.0, 4.0, 5.0]}, False, "slope 1 at exactly 0"),
     ("8.1", {"y": [-0.0, 0.0, 0.0, 1.5, 3.0], "dx": [1.0, 2.0, 3.0, 4.0, 5.0]}, False,
      "dout passed everywhere"),
+    ("8.1", lambda ns: {"y": np.maximum(ns["x"], 0), "dx": ns["dout"] * (ns["x"] > 0)}, True,
+     "computed with NumPy"),
+    ("8.1", {"dx": [0.0, 0.0, 0.0, 1.0, 1.0]}, False, "the mask, not dout times it"),
+    ("8.1", {"dx": [0.0, 0.0, 0.0, 6.0, 15.0]}, False, "dout times y, not times the slope"),
+    ("8.1", {"y": [0.0, 0.0, 0.0, 1.0, 1.0]}, False, "the forward pass as a 0/1 step"),
     ("8.2", {"answer": 0.25**10}, True, "(1/4)^10"),
     ("8.2", {"answer": 9.5e-7}, True, "rounded"),
     ("8.2", {"answer": 0.5**10}, False, "(1/2)^10"),
     ("8.2", {"answer": 2.5}, False, "(1/4)·10"),
+    ("8.2", {"answer": 2.0**-20}, True, "2^-20"),
+    ("8.2", {"answer": 0.25**9}, False, "nine factors for ten layers"),
+    ("8.2", {"answer": 0.25}, False, "one layer's factor"),
+    ("8.2", {"answer": 0.25**20}, False, "squared: (1/4)^20"),
     ("8.3", {}, True, "the solution"),
     ("8.3", {"LeakyReLU": leaky_with(backward_slope=False)}, False, "backward ignores the slope"),
     ("8.3", {"LeakyReLU": leaky_with(fixed_alpha=0.01)}, False, "alpha ignored"),
+    ("8.3", {"LeakyReLU": leaky_with(maximum=True)}, True, "max(alpha·x, x)"),
+    ("8.3", {"LeakyReLU": leaky_with(swapped=True)}, False, "alpha on the positive side"),
+    ("8.3", {"LeakyReLU": leaky_with(grad_is_output=True)}, False,
+     "backward multiplies by the output"),
+    ("8.3", {"LeakyReLU": leaky_with(fixed_alpha=0.0)}, False, "a plain ReLU"),
     ("8.4", {}, True, "the solution"),
     ("8.4", {"stable_sigmoid": naive_sigmoid}, False, "the naive formula overflows"),
     ("8.4", {"stable_sigmoid": lambda x: np.where(x >= 0, naive_sigmoid(x),
@@ -1014,6 +1051,15 @@ CASES = [
     ("10.2", {"my_confusion_matrix": lambda t, p, num_classes=10: np.histogram2d(
         p, t, bins=num_classes, range=[[0, num_classes], [0, num_classes]])[0]}, False,
      "rows and columns swapped"),
+    ("10.2", {"my_confusion_matrix": lambda t, p, num_classes=10: np.bincount(
+        t * num_classes + p, minlength=num_classes**2).reshape(num_classes, num_classes)},
+     True, "np.bincount"),
+    ("10.2", {"my_confusion_matrix": confusion_fancy_index}, False,
+     "m[t, p] += 1 with arrays: repeats counted once"),
+    ("10.2", {"my_confusion_matrix": lambda t, p, num_classes=10: confusion_loop(
+        t, p, num_classes, assign=True)}, False, "= 1 instead of += 1"),
+    ("10.2", {"my_confusion_matrix": lambda t, p, num_classes=10: confusion_loop(
+        t, p, num_classes, rates=True)}, False, "rows divided into rates"),
     ("10.3", {}, True, "the solution"),
     ("10.3", {"my_channel_stats": lambda im: (im.reshape(-1, 3).mean(axis=0),
                                               im.reshape(-1, 3).std(axis=0, ddof=1))}, False,
@@ -1021,11 +1067,28 @@ CASES = [
     ("10.3", {"my_channel_stats": lambda im: (im.mean(axis=(0, 1, 2)),
                                               im.std(axis=(1, 2)).mean(axis=0))}, False,
      "the mean of per-image deviations"),
+    ("10.3", {"my_channel_stats": lambda im: (im.mean(axis=(0, 1, 2)),
+                                              im.std(axis=(0, 1, 2)))}, True,
+     "over the first three axes"),
+    ("10.3", {"my_channel_stats": lambda im: (im.mean(axis=(0, 1, 2)), im.std())}, False,
+     "one std over all channels"),
+    ("10.3", {"my_channel_stats": lambda im: (im.mean(axis=(0, 1, 2)) / 255,
+                                              im.std(axis=(0, 1, 2)) / 255)}, False,
+     "scaled to [0, 1]"),
+    ("10.3", {"my_channel_stats": lambda im: (im.reshape(-1, 3).mean(axis=0),
+                                              np.sqrt(im.reshape(-1, 3).var(axis=0)
+                                                      + 1e-5))}, False, "eps added"),
     ("10.4", {}, True, "the solution"),
     ("10.4", {"random_crop_loops": crops_with(shift_high=lambda p: 2 * p)}, False,
      "a range one short"),
     ("10.4", {"random_crop_loops": crops_with(same_shift=True)}, False,
      "one shift for the whole batch"),
+    ("10.4", {"random_crop_loops": crops_with(shift_high=lambda p: 2 * p + 2)}, False,
+     "a range one too far"),
+    ("10.4", {"random_crop_loops": crops_with(one_draw=True)}, False,
+     "one number for both shifts"),
+    ("10.4", {"random_crop_loops": crops_with(shift_high=lambda p: p + 1)}, False,
+     "shifts 0..p only"),
     ("10.5", {}, True, "the solution"),
     ("10.5", {"batchnorm_forward": batchnorm_with(ddof=1)}, False, "unbiased variance"),
     ("10.5", {"batchnorm_forward": batchnorm_with(axis=0)}, False, "statistics per position"),
