@@ -265,6 +265,24 @@ def central_not_restored(f, x, eps):
     return grad
 
 
+def sobel_in(channel, vertical=True):
+    from cnnlib.book import kernels
+    w = np.zeros((1, 3, 3, 3))
+    sobel = kernels.sobel_x(dtype=np.float64)
+    w[0, :, :, channel] = sobel if vertical else sobel.T
+    return w
+
+
+def central_on_copies(f, x, eps=1e-6):  # right: x itself is never touched
+    grad = np.zeros_like(x, dtype=np.float64)
+    for i in np.ndindex(x.shape):
+        plus, minus = x.astype(np.float64), x.astype(np.float64)
+        plus[i] += eps
+        minus[i] -= eps
+        grad[i] = (f(plus) - f(minus)) / (2 * eps)
+    return grad
+
+
 def blue_sobel():
     from cnnlib.book import kernels
     w = np.zeros((1, 3, 3, 3))
@@ -1103,15 +1121,32 @@ CASES = [
     ("1.3", {"brightness": lambda im: (im[..., 0] + im[..., 1] + im[..., 2]) / 3}, False,
      "uint8 sums wrap around"),
     ("1.3", {"brightness": lambda im: im.astype(np.float32).mean(axis=0)}, False, "wrong axis"),
+    ("1.3", {"brightness": lambda im: im.astype(np.float32).sum(axis=-1)}, False,
+     "the sum, not divided by 3"),
+    ("1.3", {"brightness": lambda im: im.sum(axis=-1) // 3}, False, "floored by //"),
+    ("1.3", {"brightness": lambda im: im @ np.array([0.299, 0.587, 0.114])}, False,
+     "perceptual weights, not the plain mean"),
     ("1.4", {"answer": 409_700}, True, "weights and biases"),
     ("1.4", {"answer": 409_600}, False, "biases forgotten"),
     ("1.4", {"answer": 64 * 64 * 3 * 100 + 100}, False, "three channels for a gray image"),
+    ("1.4", {"answer": 100 * (64 * 64 + 1)}, True, "(inputs + 1) per neuron"),
+    ("1.4", {"answer": 64 * 64 + 100}, False, "one weight per input, not per pair"),
+    ("1.4", {"answer": 64 * 64 * 100 + 64 * 64}, False, "a bias per input"),
+    ("1.4", {"answer": 64 * 100 + 100}, False, "one side of the image only"),
     ("1.5", {}, True, "the solution"),
     ("1.5", {"changed_fraction": lambda a, b: float(np.mean(np.any(
         a.reshape(len(a), -1) != b.reshape(len(b), -1), axis=1)))}, False,
      "images changed, not inputs"),
     ("1.5", {"changed_fraction": lambda a, b: float(np.sum(a != b))}, False,
      "a count, not a fraction"),
+    ("1.5", {"changed_fraction": lambda a, b: np.count_nonzero(a != b) / a.size}, True,
+     "count_nonzero / size"),
+    ("1.5", {"changed_fraction": lambda a, b: float(np.mean(a == b))}, False,
+     "the unchanged fraction"),
+    ("1.5", {"changed_fraction": lambda a, b: float(np.mean(np.any(a != b, axis=-1)))}, False,
+     "pixels, not input values"),
+    ("1.5", {"changed_fraction": lambda a, b: float(np.mean(a.astype(int) - b > 0))}, False,
+     "only the values that went down"),
     ("2.1", {}, True, "the solution"),
     ("2.1", {"p": [0.665, 0.245, 0.090], "loss": 0.408}, True, "rounded to three digits"),
     ("2.1", {"p": [0.67, 0.24, 0.09], "loss": 0.41}, True, "rounded to two decimals"),
@@ -1124,9 +1159,21 @@ CASES = [
      "a one-sided difference"),
     ("2.4", {"numerical_grad": lambda f, x, eps=1e-6: central_not_restored(f, x, eps)}, False,
      "x not put back"),
+    ("2.4", {"numerical_grad": central_on_copies}, True, "a copy nudged each time"),
+    ("2.4", {"numerical_grad": lambda f, x, eps=1e-6: 2 * central_on_copies(f, x, eps)},
+     False, "divided by eps, not 2·eps"),
+    ("2.4", {"numerical_grad": lambda f, x, eps=1e-6: np.full(x.shape, (
+        f(x + eps) - f(x - eps)) / (2 * eps))}, False, "every entry nudged at once"),
+    ("2.4", {"numerical_grad": lambda f, x, eps=1e-13: central_on_copies(f, x, eps)}, False,
+     "eps = 1e-13: rounding swamps the difference"),
     ("3.1", {}, True, "the solution"),
     ("3.1", {"answer": [[0, -2], [1, 1]]}, False, "the kernel flipped (true convolution)"),
     ("3.1", {"answer": [[0, -1], [2, -1]]}, False, "rows and columns swapped"),
+    ("3.1", {"answer": np.array([[0.0, 2.0], [-1.0, -1.0]])}, True, "a float array"),
+    ("3.1", {"answer": [[0, 2], [-1, 1]]}, False, "a slip in the last window"),
+    ("3.1", {"answer": [[0, 2]]}, False, "only the first row of windows"),
+    ("3.1", lambda ns: {"answer": conv2d(ns["x"][None, :, :, None].astype(float), ns["k"][
+        None, :, :, None].astype(float), padding=1)[0, :, :, 0]}, False, "padded: 4×4"),
     ("3.2", {}, True, "the solution"),
     ("3.2", {"out_shape": (8, 60, 60, 3)}, False, "the input's depth kept"),
     ("3.2", {"n_params": 16 * 5 * 5 + 16}, False, "filters without depth"),
@@ -1135,6 +1182,13 @@ CASES = [
     ("3.3", {}, True, "the solution"),
     ("3.3", {"red_edges": blue_sobel()}, False, "the blue slice, not the red"),
     ("3.3", {"red_edges": np.ones((1, 3, 3, 3))}, False, "a blur, not an edge filter"),
+    ("3.3", {"red_edges": -sobel_in(0)}, True, "the edge the other way round"),
+    ("3.3", {"red_edges": sobel_in(1)}, False, "the green slice"),
+    ("3.3", {"red_edges": sobel_in(0, vertical=False)}, False,
+     "Sobel y: horizontal edges"),
+    ("3.3", {"red_edges": sobel_in(0) + sobel_in(1) + sobel_in(2)}, False,
+     "Sobel in every slice"),
+    ("3.3", {"red_edges": sobel_in(0)[0]}, False, "no filter axis: (3, 3, 3)"),
     ("6.2", {}, True, "the solution"),
     ("6.2", {"uses_per_weight": 32 * 32 * 8}, False, "counts every filter's positions"),
     ("6.2", {"multiplications": 32 * 32 * 8 * 9}, False, "windows without depth"),
