@@ -73,6 +73,24 @@ def dilated_by_positions(x, weight, dilation):  # right values, one window at a 
     return out
 
 
+def dilated_by_taps(x, weight, dilation):  # right: one slice of x per tap, F·F of them
+    n, h, w, _ = x.shape
+    k, f, d = weight.shape[0], weight.shape[1], dilation
+    h2, w2 = h - d * (f - 1), w - d * (f - 1)
+    out = np.zeros((n, h2, w2, k))
+    for a in range(f):
+        for b in range(f):
+            out += x[:, a * d:a * d + h2, b * d:b * d + w2, :] @ weight[:, a, b, :].T
+    return out
+
+
+def dilated_span_off_by_one(x, weight, dilation):
+    k, f, _, c = weight.shape
+    spread = np.zeros((k, dilation * f, dilation * f, c))
+    spread[:, ::dilation, ::dilation, :] = weight
+    return conv2d(x, spread)
+
+
 def dilated_without_the_gaps(x, weight, dilation):
     from cnnlib.core.functional import conv2d
     return conv2d(x, weight)  # dilation ignored: the taps are next to each other
@@ -155,15 +173,16 @@ def max_pool_backward(x, dout, f, s, *, overwrite=False, last_max=False, stride=
     return dx
 
 
-def min_pool_with(forward_sign=-1, backward_sign=1):
+def min_pool_with(forward_sign=-1, backward_sign=1, negate_input=True, pass_stride=True):
     from cnnlib import Layer, MaxPool2D
 
     class MinPool2D(Layer):
         def __init__(self, kernel_size=2, stride=2):
-            self._max = MaxPool2D(kernel_size, stride)
+            self._max = MaxPool2D(kernel_size, stride if pass_stride else kernel_size)
 
         def forward(self, x):
-            return forward_sign * self._max.forward(-forward_sign * x)
+            inner = -forward_sign * x if negate_input else x
+            return forward_sign * self._max.forward(inner)
 
         def backward(self, dout):
             return backward_sign * self._max.backward(dout)
@@ -290,9 +309,11 @@ def blue_sobel():
     return w
 
 
-def local_layer_with(shared=False, no_batch_sum=False):
+def local_layer_with(shared=False, no_batch_sum=False, bias_per_filter=False,
+                     rows_columns_swapped=False, dx_from_windows=False):
     from cnnlib import Layer
     from cnnlib.core.im2col import col2im, extract_windows
+    spec = "nhwabc,whkabc->nhwk" if rows_columns_swapped else "nhwabc,hwkabc->nhwk"
 
     class LocallyConnected2D(Layer):
         def __init__(self, in_channels, out_channels, kernel_size, in_size, seed=0):
@@ -302,20 +323,23 @@ def local_layer_with(shared=False, no_batch_sum=False):
             self.f = f
             shape = (k, f, f, c) if shared else (s2, s2, k, f, f, c)
             self.params = {"weight": rng.standard_normal(shape) * 0.3,
-                           "bias": np.zeros((s2, s2, k))}
+                           "bias": np.zeros((k,) if bias_per_filter else (s2, s2, k))}
             self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
 
         def forward(self, x):
             self._x = x
             self._windows = extract_windows(x, self.f, 1)
-            return np.einsum("nhwabc,hwkabc->nhwk", self._windows,
-                             self.params["weight"]) + self.params["bias"]
+            return np.einsum(spec, self._windows, self.params["weight"]) + self.params["bias"]
 
         def backward(self, dout):
             d = dout[:1] if no_batch_sum else dout
             self.grads["weight"] = np.einsum("nhwk,nhwabc->hwkabc", d, self._windows[:len(d)])
             self.grads["bias"] = d.sum(axis=0)
             dwin = np.einsum("nhwk,hwkabc->nhwabc", dout, self.params["weight"])
+            if dx_from_windows:
+                dx = np.zeros_like(self._x)
+                dx[:, :self.f, :self.f, :] = dwin[:, 0, 0]
+                return dx
             return col2im(dwin, self._x.shape, 1)
 
     return LocallyConnected2D
@@ -367,17 +391,19 @@ def same_padding_without_the_check(f):
     return f // 2  # 4 -> 2: no padding keeps an even filter's size, and it does not say so
 
 
-def coverage_with(keep_padding=False, overwrite=False):
-    def coverage(w, f, s, p):
+def coverage_with(keep_padding=False, overwrite=False, stride_used=True, count_padding=True,
+                  width=lambda f: f):
+    def coverage(w, f, s_, p):
         from cnnlib import conv_output_size
         padded = np.zeros((w + 2 * p, w + 2 * p), dtype=int)
-        n = conv_output_size(w, f, s, p)
+        n = conv_output_size(w, f, s_, p if count_padding else 0)
+        s, fw = (s_ if stride_used else 1), width(f)
         for i in range(n):
             for j in range(n):
                 if overwrite:
-                    padded[i * s:i * s + f, j * s:j * s + f] = 1
+                    padded[i * s:i * s + fw, j * s:j * s + fw] = 1
                 else:
-                    padded[i * s:i * s + f, j * s:j * s + f] += 1
+                    padded[i * s:i * s + fw, j * s:j * s + fw] += 1
         return padded if keep_padding else padded[p:p + w, p:p + w]
     return coverage
 
@@ -1196,8 +1222,18 @@ CASES = [
     ("6.3", {}, True, "the solution"),
     ("6.3", {"moves_by": 2}, False, "pixels, not output positions"),
     ("6.3", {"one_pixel_is_a_shift": True}, False, "a one-pixel shift moves the map"),
+    ("6.3", {"moves_by": 1.0}, True, "1.0"),
+    ("6.3", {"moves_by": 0.5}, False, "divided the other way: half a position"),
+    ("6.3", {"moves_by": 4}, False, "pixels times the stride"),
+    ("6.3", {"moves_by": -1}, False, "the wrong direction"),
     ("7.3", {}, True, "the solution"),
     ("7.3", {"LocallyConnected2D": local_layer_with(shared=True)}, False, "shared weights"),
+    ("7.3", {"LocallyConnected2D": local_layer_with(bias_per_filter=True)}, False,
+     "one bias per filter, shared over positions"),
+    ("7.3", {"LocallyConnected2D": local_layer_with(rows_columns_swapped=True)}, False,
+     "position (i, j) uses the weights of (j, i)"),
+    ("7.3", {"LocallyConnected2D": local_layer_with(dx_from_windows=True)}, False,
+     "dx: the windows' gradient not added back (first window position only)"),
     ("7.3", {"LocallyConnected2D": local_layer_with(no_batch_sum=True)}, False,
      "gradients of the first image only"),
     ("9.1", {}, True, "the solution"),
@@ -1231,6 +1267,12 @@ CASES = [
     ("4.5", {}, True, "the solution"),
     ("4.5", {"coverage": coverage_with(keep_padding=True)}, False, "padding kept"),
     ("4.5", {"coverage": coverage_with(overwrite=True)}, False, "= instead of +="),
+    ("4.5", {"coverage": coverage_with(stride_used=False)}, False,
+     "windows 1 apart: the stride forgotten"),
+    ("4.5", {"coverage": coverage_with(count_padding=False)}, False,
+     "the number of windows counted without padding"),
+    ("4.5", {"coverage": coverage_with(width=lambda f: f - 1)}, False,
+     "windows F − 1 wide (i·s:i·s + f − 1)"),
     ("7.1", {}, True, "the solution"),
     ("7.1", {"dweight": [[3, 0], [4, 3]]}, False, "rows and columns swapped"),
     ("7.1", {"dweight": [[3, 2], [2, 3]]}, False, "the gradient convolved with a flip"),
@@ -1287,6 +1329,10 @@ CASES = [
     ("5.1", {}, True, "the solution"),
     ("5.1", {"avg_answer": [[10, 8], [9, 7]]}, False, "sums instead of means"),
     ("5.1", {"max_answer": [[4, 6], [5, 3]]}, False, "windows read column by column"),
+    ("5.1", {"avg_answer": [[2.5, 2.0], [2.25, 1.75]]}, True, "decimals"),
+    ("5.1", {"avg_answer": [[2, 2], [2, 1]]}, False, "averages floored"),
+    ("5.1", {"avg_answer": [[5, 4], [4.5, 3.5]]}, False, "divided by 2, the window's side"),
+    ("5.1", {"max_answer": [[4, 3, 5], [4, 3, 5], [6, 6, 3]]}, False, "stride 1: 3×3"),
     ("5.2", {}, True, "the solution"),
     ("5.2", {"shape_3x3": (16, 14, 14, 64)}, False, "3x3 windows counted as (31 - 3)/2"),
     ("5.2", {"shape_3x3": (16, 16, 16, 64)}, False, "the 2x2 answer copied"),
@@ -1301,9 +1347,19 @@ CASES = [
     ("5.4", {}, True, "the solution"),
     ("5.4", {"MinPool2D": min_pool_with(backward_sign=-1)}, False, "a sign in backward"),
     ("5.4", {"MinPool2D": min_pool_with(forward_sign=1)}, False, "max, not min"),
+    ("5.4", {"MinPool2D": min_pool_with(negate_input=False)}, False,
+     "-maxpool(x): the input not negated"),
+    ("5.4", {"MinPool2D": min_pool_with(pass_stride=False)}, False,
+     "the stride not handed on"),
+    ("5.4", {"MinPool2D": min_pool_with(backward_sign=-1, negate_input=False)}, False,
+     "-maxpool(x), its backward negated too"),
     ("5.5", {"answer": 10}, True, "ten pixels"),
     ("5.5", {"answer": 8}, False, "stops at the first conv's output"),
     ("5.5", {"answer": 12}, False, "adds 3 + 2 + 3 + 2 + 2"),
+    ("5.5", {"answer": 10.0}, True, "10.0"),
+    ("5.5", {"answer": 7}, False, "strides ignored: 1 + 2 + 1 + 2 + 1"),
+    ("5.5", {"answer": 13}, False, "each layer's own stride counted too early"),
+    ("5.5", {"answer": 36}, False, "the filter sizes multiplied"),
     ("6.1", {"conv_params": 608, "local_params": 119_168, "dense_params": 4_522_112}, True,
      "the counts"),
     ("6.1", {"conv_params": 600, "local_params": 117_600, "dense_params": 4_520_544}, False,
@@ -1338,6 +1394,12 @@ CASES = [
     ("3.4", {}, True, "the solution"),
     ("3.4", {"dilated_conv2d": dilated_by_positions}, False, "a loop over positions"),
     ("3.4", {"dilated_conv2d": dilated_without_the_gaps}, False, "dilation ignored"),
+    ("3.4", {"dilated_conv2d": dilated_by_taps}, True, "one slice per tap, no spread filter"),
+    ("3.4", {"dilated_conv2d": lambda x, w, d: conv2d(x, w, stride=d)}, False,
+     "dilation taken for the stride"),
+    ("3.4", {"dilated_conv2d": lambda x, w, d: conv2d(x, np.repeat(np.repeat(
+        w, d, axis=1), d, axis=2))}, False, "the filter stretched, no zeros in between"),
+    ("3.4", {"dilated_conv2d": dilated_span_off_by_one}, False, "span d·F, not d(F − 1) + 1"),
     ("3.5", {}, True, "the solution"),
     ("3.5", {"window_matrix": windows_by_positions}, False, "a loop over positions"),
     ("3.5", {"window_matrix": windows_by_the_library}, False, "calls extract_windows"),
