@@ -1,5 +1,9 @@
 """The stride/padding explorer: pictures of where a filter lands, and an ipywidgets UI.
 
+A dilation slider (d = 1 ... 3) spaces the filter's taps d pixels apart: the picture
+marks the taps of the shown position, and the formula becomes
+W₂ = ⌊(W₁ + 2P − d(F − 1) − 1)/S⌋ + 1.
+
 `draw_conv_geometry` draws one conv layer's geometry with matplotlib (no pyplot, so it
 never pops up a second copy of a figure in a notebook). `explorer_state` is the widget's
 whole callback as a pure function of the slider values, so it can be tested without a
@@ -75,7 +79,8 @@ def _draw_invalid(ax: Axes | None, info: dict) -> Figure:
         ax.set_title("These settings do not fit", fontsize=13, color=INVALID)
         return ax.figure
 
-    w, f, s, p = info["w"], info["f"], info["s"], info["p"]
+    w, s, p = info["w"], info["s"], info["p"]
+    f = info["span"] or info["f"]  # a dilated filter spans d(F - 1) + 1 cells
     fitting = info["fitting_starts"]
     nxt = fitting[-1] + s if fitting else 0  # where the next step would start
     overhang = nxt + f - padded
@@ -103,21 +108,27 @@ def _draw_invalid(ax: Axes | None, info: dict) -> Figure:
     return ax.figure
 
 
-def _legend(ax: Axes, skipped: bool) -> None:
+def _legend(ax: Axes, skipped: bool, dilation: int = 1) -> None:
     handles = [Patch(fc=INPUT_CELL, ec=GRID, label="input pixel"),
                Patch(fc=PADDING, ec=GRID, label="zero padding")]
     if skipped:
-        handles.append(Patch(fc=SKIPPED, ec=GRID, label="never covered (S > F)"))
+        handles.append(Patch(fc=SKIPPED, ec=GRID, label="never covered (S > F)" if dilation == 1
+                             else "never read (between taps, or skipped)"))
     handles += [Line2D([], [], ls="", marker="o", ms=5, color=WINDOWS,
                        label="centre of a filter position"),
-                Patch(fc="none", ec=HIGHLIGHT, lw=2, label="filter (F\u00d7F)"),
-                Patch(fc=OUTPUT_CELL, ec=GRID, label="output unit")]
+                Patch(fc="none", ec=HIGHLIGHT, lw=2, label="filter (F\u00d7F)" if dilation == 1
+                      else "filter's span (d(F\u22121)+1 square)")]
+    if dilation > 1:
+        handles.append(Line2D([], [], ls="", marker="s", ms=6, color=HIGHLIGHT,
+                              label=f"tap ({dilation} pixels apart)"))
+    handles.append(Patch(fc=OUTPUT_CELL, ec=GRID, label="output unit"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06),
               ncol=3, fontsize=9, frameon=False)
 
 
 def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | None = None,
-                       ax: Axes | None = None, *, position: int | None = None) -> Figure:
+                       ax: Axes | None = None, *, position: int | None = None,
+                       dilation: int = 1) -> Figure:
     """Draw the padded input, where the filter lands, and the output, for one conv layer.
 
     Left: the (W + 2P)×(W + 2P) padded input (padding cells grey, marked 0); a dot at
@@ -128,7 +139,8 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
     shows the reason (the message of `conv_output_size`) and the step that hangs over.
     Draws into `ax` when given, else into a new Figure; returns the Figure.
     `position` is the same choice counted from 1, like the explorer's slider:
-    position=6 is step=5. Give one or the other.
+    position=6 is step=5. Give one or the other. `dilation` d > 1 draws a dilated filter:
+    its outline spans d(F − 1) + 1 cells and its F×F taps, d pixels apart, are marked.
     """
     if position is not None:
         if step is not None:
@@ -136,7 +148,7 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
         if not is_integer(position) or position < 1:
             raise ValueError(f"position = {position!r} must be an integer >= 1 (counted from 1)")
         step = position - 1
-    info = describe_conv(w, f, s, p, k)
+    info = describe_conv(w, f, s, p, k, dilation=dilation)
     if not info["ok"]:
         return _draw_invalid(ax, info)
     if step is not None and not (0 <= step < info["n_positions"]):
@@ -144,6 +156,7 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
 
     padded, out, starts, cover = info["padded_size"], info["output_size"], info["starts"], \
         info["coverage"]
+    d, span = info["dilation"], info["span"]
     out_x0 = padded + max(_GAP, 7.0 - padded)  # tiny grids: room for the captions
     out_y0 = (padded - out) / 2
     depth_extra = (k - 1) * _DEPTH_SHIFT
@@ -164,15 +177,20 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
                             color=FAINT)
 
     # Every filter position's centre; the shown position outlined.
-    centres = [(left + f / 2, top + f / 2) for top in starts for left in starts]
+    centres = [(left + span / 2, top + span / 2) for top in starts for left in starts]
     ax.scatter([x for x, _ in centres], [y for _, y in centres], s=14, color=WINDOWS,
                zorder=3)
     shown = 0 if step is None else step
     top, left = starts[shown // out], starts[shown % out]
-    ax.add_patch(Rectangle((left, top), f, f, fill=step is not None, fc=HIGHLIGHT, alpha=0.25,
-                           ec="none", zorder=2))
-    ax.add_patch(Rectangle((left, top), f, f, fill=False, ec=HIGHLIGHT, lw=2.5,
+    ax.add_patch(Rectangle((left, top), span, span, fill=step is not None, fc=HIGHLIGHT,
+                           alpha=0.25, ec="none", zorder=2))
+    ax.add_patch(Rectangle((left, top), span, span, fill=False, ec=HIGHLIGHT, lw=2.5,
                            ls="-" if step is not None else "--", zorder=4))
+    if d > 1:  # the taps: the only cells a dilated filter reads
+        for i in range(f):
+            for j in range(f):
+                ax.add_patch(Rectangle((left + j * d + 0.25, top + i * d + 0.25), 0.5, 0.5,
+                                       fc=HIGHLIGHT, ec="none", alpha=0.85, zorder=4))
 
     # Output: K sheets, back to front, so depth D₂ = K is visible.
     for sheet in reversed(range(k)):
@@ -184,19 +202,20 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
         r, c = divmod(step, out)
         ax.add_patch(Rectangle((out_x0 + c, out_y0 + r), 1, 1, fc=HIGHLIGHT, ec=HIGHLIGHT,
                                alpha=0.85, zorder=5))
-        ax.add_patch(FancyArrowPatch((left + f, top + f / 2), (out_x0 + c, out_y0 + r + 0.5),
+        ax.add_patch(FancyArrowPatch((left + span, top + span / 2), (out_x0 + c, out_y0 + r + 0.5),
                                      arrowstyle="-|>", mutation_scale=12, color=HIGHLIGHT,
                                      lw=1.5, connectionstyle="arc3,rad=-0.15", zorder=6))
 
     # Captions above each grid, formula as the title.
-    ax.text(padded / 2, -0.4, f"padded input {padded}\u00d7{padded}\n(W = {w}, P = {p})",
+    dilated = "" if d == 1 else f", d = {d}"
+    ax.text(padded / 2, -0.4, f"padded input {padded}\u00d7{padded}\n(W = {w}, P = {p}{dilated})",
             ha="center", va="bottom", fontsize=11)
     ax.text(out_x0 + (out + depth_extra) / 2, out_y0 - depth_extra - 0.4,
             f"output {out}\u00d7{out}\u00d7{k}\n(depth D\u2082 = K = {k})", ha="center",
             va="bottom", fontsize=11)
     where = ("all positions" if step is None
              else f"position {step + 1} of {info['n_positions']}")
-    ax.set_title(f"{info['formula']}\n(F = {f}, S = {s}; {where})", fontsize=13)
+    ax.set_title(f"{info['formula']}\n(F = {f}, S = {s}{dilated}; {where})", fontsize=13)
     xlabel = "columns (one square = one pixel)"
     if info["leftover"]:
         n = info["leftover"]
@@ -208,7 +227,7 @@ def draw_conv_geometry(w: int, f: int, s: int, p: int, k: int = 1, step: int | N
     ax.set_ylabel("rows", fontsize=10)
     ax.set_xlim(-0.5 - max(0, 3 - padded), out_x0 + out + depth_extra + 0.5)
     ax.set_ylim(padded + 0.5, -2.2 - depth_extra)
-    _legend(ax, skipped=any(c == 0 for c in cover[p:p + w]))
+    _legend(ax, skipped=any(c == 0 for c in cover[p:p + w]), dilation=d)
     return ax.figure
 
 
@@ -221,16 +240,18 @@ def _figure_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def explorer_state(w: int, f: int, s: int, p: int, k: int = 1, step: int = 0) -> dict:
+def explorer_state(w: int, f: int, s: int, p: int, k: int = 1, step: int = 0,
+                   d: int = 1) -> dict:
     """Everything the explorer shows for these slider values, as plain data (no figure).
 
     step follows the step slider: 0 shows every filter position, 1 ... W₂·H₂ highlights
-    that one (values past the end are clamped). Returns {"ok", "formula", "error",
-    "label_html", "output_shape", "n_positions", "step", "step_max", "draw_step",
-    "window", "output_cell", "geometry"}; `draw_step` is the argument for
+    that one (values past the end are clamped). d is the dilation (taps d pixels
+    apart). Returns {"ok", "formula", "error", "label_html", "output_shape",
+    "n_positions", "step", "step_max", "draw_step", "window", "output_cell", "geometry"};
+    `draw_step` is the argument for
     `draw_conv_geometry` (None or 0-based).
     """
-    info = describe_conv(w, f, s, p, k)
+    info = describe_conv(w, f, s, p, k, dilation=d)
     if not info["ok"]:
         return {
             "ok": False, "formula": info["formula"], "error": info["error"],
@@ -251,11 +272,17 @@ def explorer_state(w: int, f: int, s: int, p: int, k: int = 1, step: int = 0) ->
         which = "row and column" if n == 1 else f"{n} rows and columns"
         text += (f"<br>floored: the last padded {which} are left over, but no real pixel the "
                  "filter would reach is lost")
+    if d > 1:
+        text += (f"<br>dilation d = {d}: the filter's {f} \u00d7 {f} taps are {d} pixels "
+                 f"apart, so it spans d(F \u2212 1) + 1 = {info['span']} pixels")
     if step:
         row, col = divmod(step - 1, out)
         window, cell = [starts[row], starts[col]], [row, col]
+        last = info["span"] - 1
+        every = "" if d == 1 else f" (every {'2nd' if d == 2 else '3rd' if d == 3 else f'{d}th'})"
         text += (f"<br>position {step} of {n}: padded rows {starts[row]}\u2013"
-                 f"{starts[row] + f - 1}, columns {starts[col]}\u2013{starts[col] + f - 1} "
+                 f"{starts[row] + last}{every}, columns {starts[col]}\u2013"
+                 f"{starts[col] + last}{every} "
                  f"\u2192 output unit (row {row}, column {col})")
     return {
         "ok": True, "formula": info["formula"], "error": None, "label_html": text,
@@ -266,21 +293,28 @@ def explorer_state(w: int, f: int, s: int, p: int, k: int = 1, step: int = 0) ->
 
 
 class ConvExplorer(widgets.VBox):
-    """Sliders W, F, S, P, K and a step slider; a label with the formula or the error, and
-    an Output with the picture. `state` holds the last `explorer_state` result."""
+    """Sliders W, F, S, P, K (`sliders`), a dilation slider d (`dilation`) and a step
+    slider; a label with the formula or the error, and an Output with the picture.
+    `state` holds the last `explorer_state` result."""
 
     LABELS = {"w": "input W", "f": "filter F", "s": "stride S", "p": "padding P",
               "k": "filters K"}
 
-    def __init__(self, w: int = 7, f: int = 3, s: int = 2, p: int = 1, k: int = 2, **kwargs):
+    def __init__(self, w: int = 7, f: int = 3, s: int = 2, p: int = 1, k: int = 2, d: int = 1,
+                 **kwargs):
         values = {"w": w, "f": f, "s": s, "p": p, "k": k}
         self.sliders = {
             name: widgets.IntSlider(value=values[name], min=lo, max=hi,
                                description=self.LABELS[name], continuous_update=False,
                                style={"description_width": "70px"},
                                layout=widgets.Layout(width="290px"))
-            for name, (lo, hi) in EXPLORER_RANGES.items()
+            for name, (lo, hi) in EXPLORER_RANGES.items() if name != "d"
         }
+        d_lo, d_hi = EXPLORER_RANGES["d"]
+        self.dilation = widgets.IntSlider(value=d, min=d_lo, max=d_hi, description="dilation d",
+                                          continuous_update=False,
+                                          style={"description_width": "70px"},
+                                          layout=widgets.Layout(width="290px"))
         self.step = widgets.IntSlider(value=0, min=0, max=0, description="step",
                                  continuous_update=True, style={"description_width": "70px"},
                                  layout=widgets.Layout(width="580px"))
@@ -293,15 +327,17 @@ class ConvExplorer(widgets.VBox):
         sliders = self.sliders
         rows = [widgets.HBox([sliders["w"], sliders["f"]]),
                 widgets.HBox([sliders["s"], sliders["p"]]),
-                widgets.HBox([sliders["k"]]), widgets.HBox([self.step, self.step_hint])]
+                widgets.HBox([sliders["k"], self.dilation]),
+                widgets.HBox([self.step, self.step_hint])]
         super().__init__([*rows, self.label, self.output], **kwargs)
-        for slider in (*self.sliders.values(), self.step):
+        for slider in (*self.sliders.values(), self.dilation, self.step):
             slider.observe(self._on_change, names="value")
         self.refresh()
 
     def values(self) -> dict[str, int]:
-        """The current slider values, step included."""
-        return {**{name: sl.value for name, sl in self.sliders.items()}, "step": self.step.value}
+        """The current slider values, dilation d and step included."""
+        return {**{name: sl.value for name, sl in self.sliders.items()},
+                "d": self.dilation.value, "step": self.step.value}
 
     def _on_change(self, change: dict) -> None:
         if not self._updating:  # changing step.max below may move step.value: one redraw
@@ -312,7 +348,7 @@ class ConvExplorer(widgets.VBox):
         self._updating = True
         try:
             v = self.values()
-            state = explorer_state(v["w"], v["f"], v["s"], v["p"], v["k"], v["step"])
+            state = explorer_state(v["w"], v["f"], v["s"], v["p"], v["k"], v["step"], v["d"])
             self.step.max = state["step_max"]
             self.step.disabled = not state["ok"]
             self.step.value = state["step"]
@@ -325,7 +361,8 @@ class ConvExplorer(widgets.VBox):
     def _show(self, state: dict) -> None:
         g = state["geometry"]
         try:
-            fig = draw_conv_geometry(g["w"], g["f"], g["s"], g["p"], g["k"], state["draw_step"])
+            fig = draw_conv_geometry(g["w"], g["f"], g["s"], g["p"], g["k"], state["draw_step"],
+                                     dilation=g["dilation"])
             data = {"image/png": base64.b64encode(_figure_png(fig)).decode("ascii"),
                     "text/plain": state["formula"] or ""}
         except Exception as err:  # a widget callback must not raise
@@ -338,6 +375,8 @@ class ConvExplorer(widgets.VBox):
         self.renders += 1
 
 
-def conv_explorer(w: int = 7, f: int = 3, s: int = 2, p: int = 1, k: int = 2) -> ConvExplorer:
-    """The interactive explorer (an ipywidgets VBox), starting at the given settings."""
-    return ConvExplorer(w=w, f=f, s=s, p=p, k=k)
+def conv_explorer(w: int = 7, f: int = 3, s: int = 2, p: int = 1, k: int = 2,
+                  d: int = 1) -> ConvExplorer:
+    """The interactive explorer (an ipywidgets VBox), starting at the given settings
+    (d: the dilation)."""
+    return ConvExplorer(w=w, f=f, s=s, p=p, k=k, d=d)

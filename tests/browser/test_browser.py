@@ -40,7 +40,7 @@ from browser_helpers import (
 from conftest import REPO_ROOT, toc_pages
 
 from cnnlib.book.conv_explorer_html import conv_explorer_html, conv_explorer_page
-from cnnlib.book.geometry import EXPLORER_RANGES, conv_geometry, describe_conv
+from cnnlib.book.geometry import EXPLORER_RANGES, conv_geometry, describe_conv, explorer_settings
 from cnnlib.core.shapes import conv_output_size
 
 pytestmark = pytest.mark.book
@@ -312,7 +312,8 @@ def test_explorer_opens_on_the_worked_example(browser, explorer):
     assert shown["formula"] == describe_conv(5, 3, 2, 1, 2)["formula"]
     assert (shown["w2"], shown["d2"], shown["volume"]) == ("3", "2", "3 × 3 × 2")
     assert shown["error"] is None and not shown["errorVisible"]
-    assert shown["readouts"] == {"w": "5", "f": "3", "s": "2", "p": "1", "k": "2", "step": "0"}
+    assert shown["readouts"] == {"w": "5", "f": "3", "s": "2", "p": "1", "d": "1", "k": "2",
+                                 "step": "0"}
     assert console_errors(browser) == [] and outside_requests(browser) == []
 
 
@@ -423,6 +424,81 @@ def test_explorer_agrees_with_cnnlib_on_every_slider_setting(browser, explorer):
             mismatches.append(f"W={w} F={f} S={s} P={p}: page {(w2, formula, error, dots)}, "
                               f"cnnlib {want}")
     assert len(shown) == 1792
+    assert not mismatches, f"{len(mismatches)} settings disagree:\n" + "\n".join(mismatches[:10])
+    assert console_errors(browser) == []
+
+
+def test_explorer_dilation_spaces_the_taps_and_uses_the_dilated_formula(browser, explorer):
+    set_sliders(browser, explorer, w=7, f=3, s=2, p=1, d=2)
+    set_sliders(browser, explorer, step=5)  # the centre position: padded rows/columns 2-6
+    shown = read_explorer(browser, explorer)
+    assert shown["formula"] == "W₂ = (7 + 2·1 − 2·(3 − 1) − 1)/2 + 1 = 3"
+    assert shown["formula"] == describe_conv(7, 3, 2, 1, dilation=2)["formula"]
+    assert (shown["w2"], shown["volume"], shown["stepMax"]) == ("3", "3 × 3 × 2", 9)
+    assert shown["readouts"]["d"] == "2" and shown["dots"] == 9
+    g = shown["grid"]
+    assert shown["window"]["size"] == 5 * g["cs"], "the outline spans d(F - 1) + 1 = 5 cells"
+    taps = browser.execute_script("""
+        return [...arguments[0].querySelectorAll('[data-cnnx="input"] .cnnx-tap')].map(
+          t => [+t.getAttribute("y"), +t.getAttribute("x")]);""", explorer)
+    cells = sorted(((y - g["y0"]) / g["cs"] - 0.25, (x - g["x0"]) / g["cs"] - 0.25) for y, x in taps)
+    assert cells == [(r, c) for r in (2, 4, 6) for c in (2, 4, 6)], "taps 2 pixels apart"
+    assert "every 2nd" in shown["steptext"]
+    # Odd rows and columns fall between the taps of every position: none is ever read.
+    skipped = browser.execute_script(
+        "return arguments[0].querySelectorAll('[data-cnnx=\"input\"] .cnnx-skip').length", explorer)
+    assert skipped == 7 * 7 - 3 * 3
+    set_sliders(browser, explorer, d=1)  # back to the dense filter: no taps, the old formula
+    shown = read_explorer(browser, explorer)
+    assert shown["formula"] == "W₂ = (7 − 3 + 2·1)/2 + 1 = 4" and shown["w2"] == "4"
+    assert not explorer.find_elements("css selector", '[data-cnnx="input"] .cnnx-tap')
+    assert console_errors(browser) == []
+
+
+def test_explorer_refused_dilated_setting_shows_the_library_reason(browser, explorer):
+    set_sliders(browser, explorer, w=8, f=3, s=2, p=0, d=2)
+    shown = read_explorer(browser, explorer)
+    with pytest.raises(ValueError) as err:
+        conv_output_size(8, 3, 2, 0, dilation=2)
+    assert shown["error"] == str(err.value) and shown["errorVisible"] and shown["invalid"]
+    assert shown["hang"] == 1 and shown["stepDisabled"]
+    set_sliders(browser, explorer, w=4, f=3, s=1, p=0, d=3)  # span 7 > W + 2P = 4
+    shown = read_explorer(browser, explorer)
+    with pytest.raises(ValueError) as err:
+        conv_output_size(4, 3, 1, 0, dilation=3)
+    assert shown["error"] == str(err.value) and "d(F - 1) + 1 = 7" in shown["error"]
+
+
+def test_explorer_agrees_with_cnnlib_on_every_dilated_setting(browser, explorer):
+    """d = 2 and 3 on all 1792 (W, F, S, P) settings, through the sliders, against
+    describe_conv and conv_output_size."""
+    settings = [(w, f, s, p, d) for d in (2, 3) for w, f, s, p in explorer_settings()]
+    browser.set_script_timeout(300)
+    shown = browser.execute_script("""
+        const root = arguments[0], out = [];
+        const set = (name, v) => { const i = root.querySelector(
+            'input[data-cnnx-param="' + name + '"]'); i.value = String(v);
+            i.dispatchEvent(new Event("input", {bubbles: true})); };
+        const text = name => root.querySelector('[data-cnnx="' + name + '"]');
+        for (const [w, f, s, p, d] of arguments[1]) {
+          set("w", w); set("f", f); set("s", s); set("p", p); set("d", d);
+          out.push([text("w2").textContent, text("formula").textContent,
+                    text("error").hidden ? null : text("error").textContent,
+                    root.querySelectorAll('[data-cnnx="input"] .cnnx-dot').length]);
+        }
+        return out;""", explorer, settings)
+    browser.set_script_timeout(30)
+    mismatches = []
+    for (w, f, s, p, d), got in zip(settings, shown, strict=True):
+        info = describe_conv(w, f, s, p, dilation=d)
+        try:
+            size, error = conv_output_size(w, f, s, p, dilation=d), None
+        except ValueError as err:
+            size, error = None, str(err)
+        want = (str(size) if size else "none", info["formula"], error, size ** 2 if size else 0)
+        if tuple(got) != want:
+            mismatches.append(f"W={w} F={f} S={s} P={p} d={d}: page {got}, cnnlib {want}")
+    assert len(shown) == 2 * 1792
     assert not mismatches, f"{len(mismatches)} settings disagree:\n" + "\n".join(mismatches[:10])
     assert console_errors(browser) == []
 

@@ -248,7 +248,7 @@ def wait_for_redraw(driver, before: dict, text: str) -> dict:
 
 def test_explorer_widget_draws_in_jupyterlab(lab_page):
     state = lab_page.execute_script(STATE)
-    assert state["sliders"] == 6, state  # W, F, S, P, K and the step
+    assert state["sliders"] == 7, state  # W, F, S, P, K, dilation d and the step
     assert "W₂ = (7 − 3 + 2·1)/2 + 1 = 4" in state["label"], state["label"]
     assert "4 × 4 × 2" in state["label"], state["label"]
 
@@ -283,6 +283,19 @@ def test_filters_slider_sets_the_output_depth(lab_page):
     time.sleep(0.5)  # let late messages reach the console
     errors = console_errors(lab_page)
     assert not errors, "console errors while sliding:\n" + "\n".join(errors)
+
+
+def test_dilation_slider_spaces_the_taps_live(lab_page):
+    move_slider(lab_page, "input W", 7)
+    move_slider(lab_page, "padding P", 1)
+    move_slider(lab_page, "dilation d", 1)
+    before = wait_for_redraw(lab_page, {"image": None}, "W₂ = (7 − 3 + 2·1)/2 + 1 = 4")
+    move_slider(lab_page, "dilation d", 2)  # span d(F - 1) + 1 = 5: (7 + 2 - 5)/2 + 1 = 3
+    dilated = wait_for_redraw(lab_page, before, "W₂ = (7 + 2·1 − 2·(3 − 1) − 1)/2 + 1 = 3")
+    assert "taps are 2 pixels apart" in dilated["label"], dilated["label"]
+    assert lab_page.execute_script(SLIDERS)["dilation d"] == "2"
+    move_slider(lab_page, "dilation d", 1)  # leave the dense filter for the tests after
+    wait_for_redraw(lab_page, dilated, "W₂ = (7 − 3 + 2·1)/2 + 1 = 4")
 
 
 def test_lab_page_stays_on_this_machine(lab_page):

@@ -4,7 +4,8 @@
  * Python computed with cnnlib.book.geometry.describe_conv for every slider setting: whether
  * it fits, how many filter positions there are per axis, the formula with the numbers
  * filled in and the error message, word for word. This script only looks those up and
- * draws; it computes no rule of its own (only where the k-th position starts: k * S).
+ * draws; it computes no rule of its own (only where the k-th position starts, k * S, and
+ * where a dilated filter's taps lie, d pixels apart).
  */
 function cnnlibConvExplorer(root) {
   "use strict";
@@ -16,11 +17,14 @@ function cnnlibConvExplorer(root) {
   const data = JSON.parse(root.querySelector('script[data-cnnx="table"]').textContent);
   const part = (name) => root.querySelector('[data-cnnx="' + name + '"]');
   const inputs = {};
-  for (const name of [...PARAMS, "k", "step"]) {
+  for (const name of [...PARAMS, "d", "k", "step"]) {
     inputs[name] = root.querySelector('input[data-cnnx-param="' + name + '"]');
   }
 
   // ---- the table (mirror of cnnlib.book.conv_explorer_html.lookup) ----------------------------
+  // A row is a string, one character per number (cnnlib.book.conv_explorer_html._pack).
+  const unpack = (packed) => Array.from(packed, (ch) => ch.charCodeAt(0) - 0x40);
+
   function decodeText(row, at) {
     if (row[at] < 0) return [null, at + 1];
     const pieces = data.templates[row[at]].split("\u0000");
@@ -35,10 +39,14 @@ function cnnlibConvExplorer(root) {
       const [lo, hi] = data.ranges[name];
       index = index * (hi - lo + 1) + (v[name] - lo);
     }
-    const row = data.rows[index];
-    const [formula, at] = decodeText(row, 2);
-    const [error] = decodeText(row, at);
-    return { ok: row[0] === 1, positions: row[1], formula: formula, error: error };
+    const row = unpack(data.rows[index]);
+    let at = 0;
+    for (let d = data.ranges.d[0]; d < v.d; d++) {  // skip the smaller dilations' entries
+      at = decodeText(row, decodeText(row, at + 2)[1])[1];
+    }
+    const [formula, after] = decodeText(row, at + 2);
+    const [error] = decodeText(row, after);
+    return { ok: row[at] === 1, positions: row[at + 1], formula: formula, error: error };
   }
 
   // ---- SVG helpers ---------------------------------------------------------------------
@@ -64,20 +72,22 @@ function cnnlibConvExplorer(root) {
   function drawInput(v, e, starts, step) {
     const svg = part("input");
     const padded = v.w + 2 * v.p;
+    const span = v.d * (v.f - 1) + 1;  // padded cells one position spans; F when d = 1
     let hang = null;  // invalid settings: the step that hangs over the edge
     if (!e.ok) {
       const left = starts.length ? starts[starts.length - 1] + v.s : 0;
-      hang = { left: left, over: left + v.f - padded };
+      hang = { left: left, over: left + span - padded };
     }
-    const wide = Math.max(padded, hang ? hang.left + v.f : 0);
-    const tall = Math.max(padded, hang ? v.f : 0);
+    const wide = Math.max(padded, hang ? hang.left + span : 0);
+    const tall = Math.max(padded, hang ? span : 0);
     const cs = Math.max(8, Math.min(26, Math.floor(300 / wide)));
     clear(svg, wide * cs + 2 * MARGIN, tall * cs + HEAD + 2 * MARGIN);
     const x = (c) => MARGIN + c * cs, y = (r) => HEAD + MARGIN + r * cs;
 
-    // Which padded rows/columns some filter position covers (all of them unless S > F).
+    // Which padded rows/columns some filter position reads (all of them unless S > F, or
+    // the gaps between a dilated filter's taps are never read).
     const covered = new Array(padded).fill(!e.ok);
-    if (e.ok) for (const s0 of starts) for (let i = s0; i < s0 + v.f; i++) covered[i] = true;
+    if (e.ok) for (const s0 of starts) for (let j = 0; j < v.f; j++) covered[s0 + j * v.d] = true;
     const isPad = (i) => i < v.p || i >= v.p + v.w;
     for (let r = 0; r < padded; r++) {
       for (let c = 0; c < padded; c++) {
@@ -92,28 +102,40 @@ function cnnlibConvExplorer(root) {
     const skipped = e.ok && covered.some((c, i) => !c && !isPad(i));
     // Floored sizes: cells after the last position. Python accepted the setting, so they
     // are zero padding (or pixels the stride skips between positions anyway).
-    const leftover = e.ok ? padded - (starts[starts.length - 1] + v.f) : 0;
+    const leftover = e.ok ? padded - (starts[starts.length - 1] + span) : 0;
     root.setAttribute("data-cnnx-leftover", String(leftover));
     part("input-caption").textContent = e.ok
       ? "Input with zero padding (grey). Dots: where the filter's centre lands." +
-        (skipped ? " Pink: pixels no position covers (the stride is larger than the filter)." : "") +
+        (v.d > 1 ? " Filled squares: the " + v.f + " × " + v.f + " taps of the outlined position, " +
+          v.d + " pixels apart; the filter reads only those." : "") +
+        (skipped ? (v.d > 1 ? " Pink: pixels no position reads (they fall between the taps," +
+          " or the stride skips them)." : " Pink: pixels no position covers (the stride is larger" +
+          " than the filter).") : "") +
         (leftover > 0 ? " The last " +
           (leftover === 1 ? "padded row and column are" : leftover + " padded rows and columns are") +
-          " left over: S does not divide W − F + 2P, so the size is floored, but no real pixel" +
-          " the filter would reach is lost." : "")
+          " left over: S does not divide " + (v.d > 1 ? "W + 2P − d(F − 1) − 1" : "W − F + 2P") +
+          ", so the size is floored, but no real pixel the filter would reach is lost." : "")
       : "Blue: the positions that fit along the top row. Red, dashed: the next step, which " +
         "hangs over the edge; flooring would drop it, and the real pixels only it would read.";
     if (e.ok) {
       for (const top of starts) {
         for (const left of starts) {
-          el(svg, "circle", { cx: x(left + v.f / 2), cy: y(top + v.f / 2), r: Math.max(2, cs / 8),
+          el(svg, "circle", { cx: x(left + span / 2), cy: y(top + span / 2), r: Math.max(2, cs / 8),
                               class: "cnnx-dot" });
         }
       }
       const n = starts.length, shown = step === 0 ? 0 : step - 1;
       const top = starts[Math.floor(shown / n)], left = starts[shown % n];
-      el(svg, "rect", { x: x(left), y: y(top), width: v.f * cs, height: v.f * cs,
+      el(svg, "rect", { x: x(left), y: y(top), width: span * cs, height: span * cs,
                         class: "cnnx-window" + (step === 0 ? " cnnx-window-all" : "") });
+      if (v.d > 1) {  // the dilated filter's taps: the only cells it reads
+        for (let i = 0; i < v.f; i++) {
+          for (let j = 0; j < v.f; j++) {
+            el(svg, "rect", { x: x(left + j * v.d) + cs / 4, y: y(top + i * v.d) + cs / 4,
+                              width: cs / 2, height: cs / 2, class: "cnnx-tap" });
+          }
+        }
+      }
       if (leftover > 0) {  // the strips after the last position, outlined (dashed)
         const from = padded - leftover;
         el(svg, "rect", { x: x(from), y: y(0), width: leftover * cs, height: padded * cs,
@@ -122,13 +144,14 @@ function cnnlibConvExplorer(root) {
                           class: "cnnx-leftover" });
       }
       el(svg, "text", { x: MARGIN, y: HEAD - 7, class: "cnnx-note" },
-         "padded input " + padded + "×" + padded + " (W = " + v.w + ", P = " + v.p + ")" +
+         "padded input " + padded + "×" + padded + " (W = " + v.w + ", P = " + v.p +
+         (v.d > 1 ? ", d = " + v.d : "") + ")" +
          (leftover > 0 ? "; dashed: left over" : ""));
     } else {
       for (const left of starts) {
-        el(svg, "rect", { x: x(left), y: y(0), width: v.f * cs, height: v.f * cs, class: "cnnx-fit" });
+        el(svg, "rect", { x: x(left), y: y(0), width: span * cs, height: span * cs, class: "cnnx-fit" });
       }
-      el(svg, "rect", { x: x(hang.left), y: y(0), width: v.f * cs, height: v.f * cs, class: "cnnx-hang" });
+      el(svg, "rect", { x: x(hang.left), y: y(0), width: span * cs, height: span * cs, class: "cnnx-hang" });
       const where = starts.length
         ? "after " + plural(starts.length, "step") + ", the next one hangs over the edge by "
         : "the first step already hangs over the edge by ";
@@ -205,9 +228,12 @@ function cnnlibConvExplorer(root) {
         ". Move “Filter position” (or press Play) to follow it, one output number at a time.";
     } else {
       const n = e.positions, r = Math.floor((v.step - 1) / n), c = (v.step - 1) % n;
+      const span = v.d * (v.f - 1) + 1;
+      const every = v.d > 1 ? " (every " + (v.d === 2 ? "2nd" : v.d === 3 ? "3rd" : v.d + "th") + ")" : "";
       text = "Position " + v.step + " of " + total + ": padded rows " + starts[r] + "–" +
-        (starts[r] + v.f - 1) + ", columns " + starts[c] + "–" + (starts[c] + v.f - 1) +
-        " → output unit (row " + r + ", column " + c + ") of each of the " + plural(v.k, "sheet") + ".";
+        (starts[r] + span - 1) + every + ", columns " + starts[c] + "–" + (starts[c] + span - 1) +
+        every + " → output unit (row " + r + ", column " + c + ") of each of the " +
+        plural(v.k, "sheet") + ".";
     }
     part("steptext").textContent = text;
     drawInput(v, e, starts, v.step);

@@ -2,10 +2,12 @@
 all driven headlessly (ipywidgets works without a front end)."""
 
 import base64
+import html
 
 import ipywidgets as widgets
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from cnnlib.book.conv_explorer import (
     ConvExplorer,
@@ -13,6 +15,7 @@ from cnnlib.book.conv_explorer import (
     draw_conv_geometry,
     explorer_state,
 )
+from cnnlib.core.shapes import conv_output_size
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -196,3 +199,61 @@ def test_draw_conv_geometry_position_counts_from_1_like_the_slider():
         draw_conv_geometry(7, 3, 2, 1, position=0)
     with pytest.raises(ValueError, match="not both"):
         draw_conv_geometry(7, 3, 2, 1, step=1, position=2)
+
+
+# ------------------------------------------------------------------ dilation (issue 26 §5)
+
+
+def test_explorer_state_with_dilation_shows_the_dilated_formula_and_taps():
+    st = explorer_state(7, 3, 2, 1, 2, step=5, d=2)
+    assert st["ok"] and st["output_shape"] == (3, 3, 2) and st["step_max"] == 9
+    assert st["formula"] == "W\u2082 = (7 + 2\u00b71 \u2212 2\u00b7(3 \u2212 1) \u2212 1)/2 + 1 = 3"
+    assert "taps are 2 pixels apart" in st["label_html"] and "= 5 pixels" in st["label_html"]
+    assert "padded rows 2\u20136 (every 2nd), columns 2\u20136 (every 2nd)" in st["label_html"]
+    assert explorer_state(7, 3, 2, 1, 2, step=5, d=1) == explorer_state(7, 3, 2, 1, 2, step=5)
+
+
+def test_explorer_state_refuses_a_dilated_setting_with_the_library_reason():
+    with pytest.raises(ValueError) as err:
+        conv_output_size(8, 3, 2, 0, dilation=2)
+    st = explorer_state(8, 3, 2, 0, 1, d=2)
+    assert not st["ok"] and st["error"] == str(err.value) and st["step_max"] == 0
+    assert html.escape(str(err.value)) in st["label_html"]
+
+
+def test_draw_conv_geometry_marks_the_taps_of_a_dilated_filter():
+    def taps(fig):  # the small squares in the highlight color
+        return [p for p in fig.axes[0].patches
+                if isinstance(p, Rectangle) and p.get_width() == 0.5]
+
+    fig = draw_conv_geometry(7, 3, 2, 1, 2, step=4, dilation=2)  # centre position: (2, 2)
+    corners = sorted((p.get_y() - 0.25, p.get_x() - 0.25) for p in taps(fig))
+    assert corners == [(r, c) for r in (2, 4, 6) for c in (2, 4, 6)]
+    assert "d = 2" in fig.axes[0].get_title()
+    assert fig.axes[0].get_title().startswith("W\u2082 = (7 + 2\u00b71 \u2212 2\u00b7(3")
+    assert not taps(draw_conv_geometry(7, 3, 2, 1, 2, step=4))  # dense: no tap marks
+
+
+def test_draw_conv_geometry_explains_a_refused_dilated_setting():
+    fig = draw_conv_geometry(8, 3, 2, 0, dilation=2)
+    assert "d(F - 1)" in fig.axes[0].get_xlabel().replace("\n", " ")
+    hang = [p for p in fig.axes[0].patches if p.get_linestyle() == "--"]
+    assert len(hang) == 1 and hang[0].get_width() == 5, "the next step spans d(F - 1) + 1"
+
+
+def test_widget_has_a_dilation_slider_that_redraws():
+    ex = conv_explorer(7, 3, 2, 1, 2)
+    assert (ex.dilation.min, ex.dilation.max, ex.dilation.value) == (1, 3, 1)
+    assert ex.values()["d"] == 1 and "d" not in ex.sliders
+    before, renders = shown_png(ex), ex.renders
+    ex.dilation.value = 2
+    assert "2\u00b7(3 \u2212 1)" in ex.label.value and ex.step.max == 9
+    assert ex.renders == renders + 1 and shown_png(ex) != before
+    ex.sliders["p"].value = 0  # (7 + 0 - 4 - 1) = 2, S = 2: still whole
+    assert ex.state["ok"] and ex.step.max == 4
+    ex.sliders["w"].value = 8  # 3/2 with a real pixel left over: refused
+    assert not ex.state["ok"] and ex.step.disabled and "d = 2" in ex.state["error"]
+    ex.dilation.value = 1  # back to a dense filter: (8 - 3)/2 refused too, the dense message
+    with pytest.raises(ValueError) as err:
+        conv_output_size(8, 3, 2, 0)
+    assert ex.state["error"] == str(err.value)

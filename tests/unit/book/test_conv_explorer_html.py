@@ -15,6 +15,9 @@ import pytest
 from cnnlib.book.conv_explorer_html import (
     _decode_text,
     _encode_text,
+    _fold_constants,
+    _pack,
+    _unpack,
     conv_explorer_data,
     conv_explorer_html,
     conv_explorer_page,
@@ -204,3 +207,74 @@ def test_main_writes_the_standalone_page(tmp_path, capsys):
     assert main([str(out)]) == 0
     assert 'class="cnnx"' in out.read_text(encoding="utf-8")
     assert str(out) in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ dilation (issue 26 §5)
+
+DILATIONS = range(EXPLORER_RANGES["d"][0], EXPLORER_RANGES["d"][1] + 1)
+
+
+def test_lookup_gives_back_describe_conv_for_every_setting_and_dilation(data):
+    assert list(DILATIONS) == [1, 2, 3]
+    for w, f, s, p in ALL_SETTINGS:
+        for d in DILATIONS:
+            info = describe_conv(w, f, s, p, dilation=d)
+            positions = info["output_size"] if info["ok"] else len(info["fitting_starts"])
+            assert lookup(data, w, f, s, p, d) == {
+                "ok": info["ok"], "positions": positions, "formula": info["formula"],
+                "error": info["error"]}, (w, f, s, p, d)
+
+
+def test_table_agrees_with_conv_output_size_for_every_setting_and_dilation(data):
+    refused = 0
+    for w, f, s, p in ALL_SETTINGS:
+        for d in DILATIONS:
+            got = lookup(data, w, f, s, p, d)
+            try:
+                size = conv_output_size(w, f, s, p, dilation=d)
+            except ValueError as err:
+                refused += 1
+                assert not got["ok"] and got["error"] == str(err), (w, f, s, p, d)
+                continue
+            assert got["ok"] and got["positions"] == size and got["error"] is None
+    assert 0 < refused < len(ALL_SETTINGS) * 3
+
+
+def test_dilated_formula_has_the_readers_numbers(data):
+    assert lookup(data, 7, 3, 2, 1, 2)["formula"] == "W₂ = (7 + 2·1 − 2·(3 − 1) − 1)/2 + 1 = 3"
+    assert lookup(data, 7, 3, 2, 1, 1) == lookup(data, 7, 3, 2, 1)
+
+
+@pytest.mark.parametrize("d", [0, 4])
+def test_lookup_rejects_a_dilation_outside_the_slider(data, d):
+    with pytest.raises(ValueError, match=f"d = {d} is outside the explorer's range 1 ... 3"):
+        lookup(data, 5, 3, 1, 0, d)
+
+
+def test_rows_are_packed_one_character_per_number():
+    assert _unpack(_pack([-1, 0, 5, 62])) == [-1, 0, 5, 62]
+    assert _pack([-1, 0, 1]) == "?@A"
+    with pytest.raises(ValueError, match="number 63 cannot be packed"):
+        _pack([63])
+    with pytest.raises(ValueError, match="number -2 cannot be packed"):
+        _pack([-2])
+
+
+def test_fold_constants_keeps_texts_and_drops_the_numbers_every_row_shares():
+    texts = ["2P = 4, S = 3", "2P = 6, S = 3", None]
+    templates: dict[str, int] = {}
+    rows = [[[1], [2], _encode_text(texts[0], templates), _encode_text(texts[2], templates)],
+            [[0], [5], _encode_text(texts[1], templates), _encode_text(texts[2], templates)]]
+    folded, packed = _fold_constants(list(templates), rows)
+    assert folded == ["2P = \x00, S = 3"]  # the 2 and the 3 are the same in every row
+    assert packed == [[[1], [2], [0, 4], [-1]], [[0], [5], [0, 6], [-1]]]
+    for row, text in zip(packed, texts, strict=False):
+        assert _decode_text(folded, row[2], 0) == (text, 2)
+
+
+def test_fragment_has_a_dilation_slider_and_starts_at_d():
+    inputs = parse(conv_explorer_html(d=2)).inputs
+    assert (inputs["d"]["min"], inputs["d"]["max"], inputs["d"]["value"]) == ("1", "3", "2")
+    assert parse(conv_explorer_html()).inputs["d"]["value"] == "1"
+    with pytest.raises(ValueError, match="Dilation d = 4 must be an integer from 1 to 3"):
+        conv_explorer_html(d=4)

@@ -305,3 +305,73 @@ def test_conv_geometry_reports_what_a_floored_size_leaves_over(args, leftover, r
 def test_floored_formula_shows_the_floor():
     assert conv_formula(32, 3, 2, 1) == "W₂ = ⌊(32 − 3 + 2·1)/2⌋ + 1 = ⌊31/2⌋ + 1 = 16"
     assert conv_formula(10, 3, 2, 0) == "W₂ = (10 − 3 + 2·0)/2 + 1 = 7/2 + 1, not a whole number"
+
+
+# ------------------------------------------------------------------ dilation (issue 26 §5)
+
+
+@pytest.mark.parametrize("w, f, s, p, d, formula", [
+    (7, 3, 2, 1, 2, "W₂ = (7 + 2·1 − 2·(3 − 1) − 1)/2 + 1 = 3"),
+    (9, 3, 2, 1, 2, "W₂ = (9 + 2·1 − 2·(3 − 1) − 1)/2 + 1 = 4"),
+    (8, 3, 2, 1, 2, "W₂ = ⌊(8 + 2·1 − 2·(3 − 1) − 1)/2⌋ + 1 = ⌊5/2⌋ + 1 = 3"),
+    (8, 3, 2, 0, 2, "W₂ = (8 + 2·0 − 2·(3 − 1) − 1)/2 + 1 = 3/2 + 1, not a whole number"),
+    (4, 3, 1, 0, 3, "W₂ = (4 + 2·0 − 3·(3 − 1) − 1)/1 + 1 = −3/1 + 1: "
+     "the filter is wider than the padded input"),
+])
+def test_conv_formula_writes_the_dilated_form_with_the_numbers(w, f, s, p, d, formula):
+    assert conv_formula(w, f, s, p, d) == formula
+    assert describe_conv(w, f, s, p, dilation=d)["formula"] == formula
+
+
+def test_conv_formula_at_dilation_1_is_the_dense_formula():
+    for w, f, s, p in explorer_settings():
+        assert conv_formula(w, f, s, p, 1) == conv_formula(w, f, s, p)
+
+
+def test_dilated_geometry_spans_d_f_minus_1_plus_1_and_reads_only_its_taps():
+    g = conv_geometry(7, 3, 2, 1, dilation=2)  # padded 9, span 5: starts 0, 2, 4
+    assert (g.dilation, g.span, g.output_size, g.starts) == (2, 5, 3, (0, 2, 4))
+    assert g.taps(2) == (2, 4, 6)
+    # Odd padded indices fall between taps at every position: never read.
+    assert g.coverage() == (1, 0, 2, 0, 3, 0, 2, 0, 1)
+    assert g.leftover == 0 and g.to_dict()["span"] == 5
+    floored = conv_geometry(8, 3, 2, 1, dilation=2)  # 5/2: the last padded cell is spare
+    assert (floored.output_size, floored.leftover, floored.leftover_real) == (3, 1, 0)
+
+
+def test_dilation_1_geometry_is_the_dense_geometry():
+    for w, f, s, p in [(7, 3, 2, 1), (8, 3, 2, 1), (9, 2, 3, 0)]:
+        dense, explicit = conv_geometry(w, f, s, p), conv_geometry(w, f, s, p, dilation=1)
+        assert dense == explicit and dense.span == f
+        assert dense.taps(dense.starts[-1]) == tuple(range(dense.starts[-1], dense.starts[-1] + f))
+
+
+@pytest.mark.parametrize("w, f, s, p, d", [(8, 3, 2, 0, 2), (4, 3, 1, 0, 3), (6, 2, 4, 0, 3)])
+def test_describe_conv_refuses_dilated_settings_with_the_library_message(w, f, s, p, d):
+    with pytest.raises(ValueError) as err:
+        conv_output_size(w, f, s, p, dilation=d)
+    info = describe_conv(w, f, s, p, dilation=d)
+    assert not info["ok"] and info["error"] == str(err.value)
+    assert info["span"] == d * (f - 1) + 1 and info["dilation"] == d
+    span = w + 2 * p - d * (f - 1) - 1
+    assert info["fitting_starts"] == ([i * s for i in range(span // s + 1)] if span >= 0 else [])
+    json.dumps(info)
+
+
+def test_describe_conv_with_a_bad_dilation_names_it_and_never_raises():
+    info = describe_conv(7, 3, 1, 0, dilation=0)
+    assert not info["ok"] and "dilation d" in info["error"] and info["formula"] is None
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_every_dilated_slider_setting_agrees_with_conv_output_size(d):
+    for w, f, s, p in explorer_settings():
+        try:
+            expected = conv_output_size(w, f, s, p, dilation=d)
+        except ValueError as err:
+            info = describe_conv(w, f, s, p, dilation=d)
+            assert not info["ok"] and info["error"] == str(err), (w, f, s, p, d)
+            continue
+        info = describe_conv(w, f, s, p, dilation=d)
+        assert info["ok"] and info["output_size"] == expected, (w, f, s, p, d)
+        assert info["formula"].endswith(f"= {expected}"), info["formula"]
