@@ -416,6 +416,21 @@ def field_without_jump(layers):
     return sizes
 
 
+def field_by_cumprod(layers):  # right: r = 1 + Σ (F_l − 1)·(product of the strides below)
+    f, s = np.array(layers).T
+    jumps = np.concatenate([[1], np.cumprod(s)[:-1]])
+    return (1 + np.cumsum((f - 1) * jumps)).tolist()
+
+
+def field_jump_by_filter(layers):
+    size, jump, sizes = 1, 1, []
+    for f, _ in layers:
+        size += (f - 1) * jump
+        jump *= f
+        sizes.append(size)
+    return sizes
+
+
 def field_jump_first(layers):
     size, jump, sizes = 1, 1, []
     for f, s in layers:
@@ -1283,27 +1298,69 @@ CASES = [
      False, "4·4·64"),
     ("11.1", {"pool_shapes": [(32, 32, 32), (16, 16, 64), (8, 8, 128)]}, False,
      "the shapes before the pools"),
+    ("11.1", {"pool_shapes": [[16, 16, 32], [8, 8, 64], [4, 4, 128]], "flat_length": 2048},
+     True, "lists, and the product worked out"),
+    ("11.1", {"pool_shapes": [(32, 16, 16), (64, 8, 8), (128, 4, 4)]}, False,
+     "channels first"),
+    ("11.1", {"flat_length": 128}, False, "only the channels"),
+    ("11.1", {"flat_length": 8 * 8 * 128}, False, "one pool too few"),
     ("11.2", {}, True, "the solution"),
     ("11.2", {"biggest_count": 4 * 4 * 128 * 256}, False, "bias forgotten"),
     ("11.2", {"biggest_count": 3 * 3 * 128 * 128 + 128}, False, "the last convolution"),
+    ("11.2", {"biggest_count": 524_544}, True, "the number written out"),
+    ("11.2", lambda ns: {"biggest_layer": ns["biggest_layer"] + 1}, False, "counted from 1"),
+    ("11.2", {"biggest_count": 4 * 4 * 128 * 256 + 256 + 256 * 10 + 10}, False,
+     "the whole head, not one layer"),
+    ("11.2", {"biggest_count": 4 * 4 * 128 + 256}, False, "inputs plus outputs, not times"),
     ("11.3", {}, True, "the solution"),
     ("11.3", {"my_receptive_field": field_without_jump}, False, "strides ignored"),
     ("11.3", {"my_receptive_field": field_jump_first}, False, "jump updated too early"),
+    ("11.3", {"my_receptive_field": field_by_cumprod}, True, "cumulative products"),
+    ("11.3", {"my_receptive_field": lambda layers: field_by_cumprod(layers)[-1]}, False,
+     "only the last size"),
+    ("11.3", {"my_receptive_field": lambda layers: [r - 1 for r in field_by_cumprod(
+        layers)]}, False, "starts from 0, not 1"),
+    ("11.3", {"my_receptive_field": field_jump_by_filter}, False,
+     "jump multiplied by F, not S"),
     ("12.1", {}, True, "the solution"),
     ("12.1", {"reference_head": 4 * 4 * 128 * 256 + 256 * 10}, False, "biases forgotten"),
     ("12.1", {"pooled_head": 128 * 10}, False, "the pooled head's bias forgotten"),
+    ("12.1", {"reference_head": 527_114, "pooled_head": 1_290}, True, "written out"),
+    ("12.1", {"reference_head": 4 * 4 * 128 * 256 + 256}, False, "the second Linear forgotten"),
+    ("12.1", {"pooled_head": 4 * 4 * 128 * 10 + 10}, False,
+     "the pooled head fed the flattened 4×4×128"),
+    ("12.1", {"reference_head": 4 * 4 * 64 * 256 + 256 + 256 * 10 + 10}, False,
+     "64 channels in the last stage"),
     ("12.2", {}, True, "the solution"),
     ("12.2", {"gap_backward": lambda d, shape: np.broadcast_to(
         d[:, None, None, :], shape).copy()}, False, "not divided by H·W"),
     ("12.2", {"gap_forward": lambda x: x.mean(axis=(1, 2, 3))}, False, "channels averaged too"),
+    ("12.2", {"gap_backward": lambda d, shape: np.ones(shape) * d[:, None, None, :] / (
+        shape[1] * shape[2])}, True, "ones times dout"),
+    ("12.2", {"gap_forward": lambda x: x.sum(axis=(1, 2))}, False, "a sum, not a mean"),
+    ("12.2", {"gap_forward": lambda x: x.mean(axis=(2, 3))}, False,
+     "channels-first axes (2, 3)"),
+    ("12.2", {"gap_backward": lambda d, shape: np.broadcast_to(
+        d[:, None, None, :] / shape[1], shape).copy()}, False, "divided by H only"),
     ("12.3", {}, True, "the solution"),
     ("12.3", {"to_torch_layout": lambda w: w.transpose(0, 3, 2, 1)}, False,
      "rows and columns swapped"),
     ("12.3", {"to_torch_layout": lambda w: w.reshape(w.shape[0], w.shape[3], 3, 3)}, False,
      "reshape instead of transpose"),
+    ("12.3", {"to_torch_layout": lambda w: np.moveaxis(w, -1, 1)}, True, "moveaxis"),
+    ("12.3", {"to_torch_layout": lambda w: w.T}, False, "w.T reverses every axis"),
+    ("12.3", {"to_torch_layout": lambda w: w[:, ::-1, ::-1, :].transpose(0, 3, 1, 2)}, False,
+     "flipped as for a true convolution"),
+    ("12.3", {"to_torch_layout": lambda w: w.transpose(3, 0, 1, 2)}, False,
+     "channels moved to the front"),
     ("12.4", {}, True, "the solution"),
     ("12.4", {"shape": (16, 16, 64)}, False, "one stride-2 block counted"),
     ("12.4", {"projections": [1, 2, 3]}, False, "every block projects"),
+    ("12.4", {"shape": [8, 8, 64], "projections": (3, 1)}, True, "a list and a tuple"),
+    ("12.4", {"shape": (32, 32, 64)}, False, "the strides ignored"),
+    ("12.4", {"shape": (8, 8, 32)}, False, "the middle block's channels"),
+    ("12.4", {"projections": [0, 2]}, False, "counted from 0"),
+    ("12.4", {"projections": [3]}, False, "only the last block"),
     ("A.1", {}, True, "the solution"),
     ("A.1", {"answer": 64 * 32 * 32 * 3 * 3 * 32}, False, "the filters forgotten"),
     ("A.1", {"answer": 64 * 30 * 30 * 3 * 3 * 32 * 32}, False, "no padding"),
