@@ -440,16 +440,41 @@ def field_jump_first(layers):
     return sizes
 
 
-def window_view_with(inner_stride):
+def window_view_with(inner_stride, swap_inner=False, plus_one=True, channels_first=False):
     def my_window_view(x, f, s):
         n, h, w, c = x.shape
-        h2, w2 = (h - f) // s + 1, (w - f) // s + 1
+        one = 1 if plus_one else 0
+        h2, w2 = (h - f) // s + one, (w - f) // s + one
         sn, sh, sw, sc = x.strides
         k = s if inner_stride else 1
+        rows, cols = (k * sw, k * sh) if swap_inner else (k * sh, k * sw)
+        if channels_first:
+            return np.lib.stride_tricks.as_strided(
+                x, shape=(n, h2, w2, c, f, f), strides=(sn, s * sh, s * sw, sc, rows, cols),
+                writeable=False)
         return np.lib.stride_tricks.as_strided(
-            x, shape=(n, h2, w2, f, f, c), strides=(sn, s * sh, s * sw, k * sh, k * sw, sc),
+            x, shape=(n, h2, w2, f, f, c), strides=(sn, s * sh, s * sw, rows, cols, sc),
             writeable=False)
     return my_window_view
+
+
+def chunked_with(pad=True, drop_rest=False, weights_transposed=True):
+    """Exercise A.4's chunked convolution, with one mistake learners make switched on."""
+    def conv2d_chunked(x, weight, bias, padding, chunk):
+        from cnnlib.core.im2col import extract_windows
+        n, h, w, c = x.shape
+        k, f = weight.shape[0], weight.shape[1]
+        h2, w2 = h - f + 2 * padding + 1, w - f + 2 * padding + 1
+        out = np.zeros((n, h2, w2, k))
+        w_mat = weight.reshape(k, -1).T if weights_transposed else weight.reshape(-1, k)
+        p = padding if pad else 0
+        starts = range(0, n // chunk * chunk, chunk) if drop_rest else range(0, n, chunk)
+        for start in starts:
+            part = np.pad(x[start:start + chunk], ((0, 0), (p, p), (p, p), (0, 0)))
+            cols = extract_windows(part, f, 1).reshape(-1, f * f * c)
+            out[start:start + chunk] = (cols @ w_mat + bias).reshape(-1, h2, w2, k)
+        return out
+    return conv2d_chunked
 
 
 def unit_with(ns, pad_first=False, relu=True, shift=True):
@@ -1364,17 +1389,44 @@ CASES = [
     ("A.1", {}, True, "the solution"),
     ("A.1", {"answer": 64 * 32 * 32 * 3 * 3 * 32}, False, "the filters forgotten"),
     ("A.1", {"answer": 64 * 30 * 30 * 3 * 3 * 32 * 32}, False, "no padding"),
+    ("A.1", {"answer": 603_979_776}, True, "written out"),
+    ("A.1", {"answer": 2 * 64 * 32 * 32 * 3 * 3 * 32 * 32}, False,
+     "flops (a multiply and an add), not multiply-adds"),
+    ("A.1", {"answer": 32 * 32 * 3 * 3 * 32 * 32}, False, "one image: the batch forgotten"),
+    ("A.1", {"answer": 64 * 34 * 34 * 3 * 3 * 32 * 32}, False,
+     "the padded size taken for the output"),
     ("A.2", {}, True, "the solution"),
     ("A.2", {"ratio_3x3": 3}, False, "F, not F·F"),
     ("A.2", {"ratio_3x3": 1}, False, "a view, not a copy"),
+    ("A.2", {"ratio_3x3": 9.0}, True, "9.0"),
+    ("A.2", {"ratio_3x3": 3 * 3 * 16}, False, "the channels multiplied in too"),
+    ("A.2", {"ratio_3x3": 1 / 9}, False, "input over windows"),
+    ("A.2", {"ratio_3x3": 8}, False, "the extra copies only: F·F − 1"),
     ("A.3", {}, True, "the solution"),
     ("A.3", {"my_window_view": window_view_with(inner_stride=True)}, False,
      "the stride inside a window"),
+    ("A.3", {"my_window_view": lambda x, f, s: np.lib.stride_tricks.sliding_window_view(
+        x, (f, f), axis=(1, 2))[:, ::s, ::s].transpose(0, 1, 2, 4, 5, 3)}, True,
+     "sliding_window_view, strided and transposed"),
+    ("A.3", {"my_window_view": lambda x, f, s: window_view_with(False, swap_inner=True)(
+        x, f, s)}, False, "rows and columns inside a window swapped"),
+    ("A.3", {"my_window_view": lambda x, f, s: window_view_with(False, plus_one=False)(
+        x, f, s)}, False, "the + 1 of the output size forgotten"),
+    ("A.3", {"my_window_view": lambda x, f, s: window_view_with(False, channels_first=True)(
+        x, f, s)}, False, "(N, H2, W2, C, F, F): channels before the offsets"),
     ("A.3", {"my_window_view": lambda x, f, s: np.ascontiguousarray(
         window_view_with(False)(x, f, s))}, False, "a copy"),
     ("A.4", {}, True, "the solution"),
     ("A.4", {"conv2d_chunked": lambda x, w, b, padding, chunk: conv2d(
         x[:chunk], w, b, padding=padding)}, False, "only the first chunk"),
+    ("A.4", {"conv2d_chunked": lambda x, w, b, padding, chunk: np.concatenate([conv2d(
+        x[i:i + chunk], w, b, padding=padding) for i in range(0, len(x), chunk)])}, True,
+     "conv2d on each chunk, concatenated"),
+    ("A.4", {"conv2d_chunked": chunked_with(drop_rest=True)}, False,
+     "the last, shorter chunk dropped"),
+    ("A.4", {"conv2d_chunked": chunked_with(weights_transposed=False)}, False,
+     "weight.reshape(-1, K): no transpose"),
+    ("A.4", {"conv2d_chunked": chunked_with(pad=False)}, False, "the chunks not padded"),
     ("11.4", {}, True, "the solution"),
     ("11.4", lambda ns: unit_with(ns, pad_first=True), False, "padded before standardizing"),
     ("11.4", lambda ns: unit_with(ns, relu=False), False, "the ReLU forgotten"),
