@@ -181,7 +181,7 @@ class PrintInteractiveOutputs(SphinxPostTransform):
         page = f"{docname}.html"
         line = nodes.paragraph(classes=["print-edition-note"])
         line += nodes.emphasis(text=(
-            f"In print, a still picture{f' of {name}' if name else ''}. In the HTML edition "
+            f"In print, a still picture{f': {name}' if name else ''}. In the HTML edition "
             f"(page {page}) this is {KINDS[kind]}."))
         browser = find_browser()
         if browser is None:
