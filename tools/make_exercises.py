@@ -24,6 +24,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = REPO_ROOT / "chapters"
 SOLUTION_TAG = "exercise-solution"
+SUBPAGES = "[0-9][0-9][a-z]_*.ipynb"  # a chapter's sub-page, e.g. 13b_engine_details
 PACKAGE = "mycnn"
 BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION \(Exercise (\w+\.\d+)\)\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
@@ -41,8 +42,9 @@ def tags(cell: dict) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
 
 
-def student_edition(nb: dict) -> dict:
-    """A copy of the notebook without solution cells and without outputs."""
+def student_edition(nb: dict, note: bool = True) -> dict:
+    """A copy of the notebook without solution cells and without outputs (and, with
+    `note`, the student-edition note after its title)."""
     out = copy.deepcopy(nb)
     cells = [c for c in out["cells"] if SOLUTION_TAG not in tags(c)]
     for cell in cells:
@@ -50,10 +52,13 @@ def student_edition(nb: dict) -> dict:
             cell["outputs"] = []
             cell["execution_count"] = None
         cell.get("metadata", {}).pop("execution", None)
-    note = {"cell_type": "markdown", "id": "student-edition-note", "metadata": {},
-            "source": NOTE.splitlines(keepends=True)}
+    if not note:
+        out["cells"] = cells
+        return out
+    remark = {"cell_type": "markdown", "id": "student-edition-note", "metadata": {},
+              "source": NOTE.splitlines(keepends=True)}
     # After the title cell, so the page keeps its title.
-    out["cells"] = cells[:1] + [note] + cells[1:]
+    out["cells"] = cells[:1] + [remark] + cells[1:]
     return out
 
 
@@ -115,6 +120,14 @@ def write_all(out_dir: Path, chapters: Path = CHAPTERS, force: bool = True) -> l
             continue
         target.write_text(json.dumps(student_edition(nb), indent=1, ensure_ascii=False) + "\n")
         written.append(target)
+    # A chapter's sub-pages (13b_engine_details) hold no exercises; they are copied, outputs
+    # cleared, so that their chapter's links work in the student edition too.
+    for path in sorted(chapters.glob(SUBPAGES)):
+        target = out_dir / path.name
+        if force or not target.exists():
+            target.write_text(json.dumps(student_edition(json.loads(path.read_text()),
+                                                         note=False),
+                                         indent=1, ensure_ascii=False) + "\n")
     # Chapter 11 reads the network that chapter 10 saved under chapters/_models/.
     models = out_dir / "_models"
     if not models.exists() and not models.is_symlink():

@@ -226,4 +226,7 @@ def test_make_exercises_writes_the_folder(tmp_path: Path) -> None:
     out = tmp_path / "exercises"
     subprocess.run([sys.executable, str(REPO_ROOT / "tools" / "make_exercises.py"),
                     "--out", str(out)], check=True, capture_output=True, text=True)
-    assert sorted(p.name for p in out.glob("*.ipynb")) == [p.name for p in CHAPTER_FILES]
+    sub_pages = sorted(p.name for p in CHAPTERS.glob("[0-9][0-9][a-z]_*.ipynb"))
+    assert sub_pages == ["13b_engine_details.ipynb"]  # copied too: chapter 13 links to it
+    assert sorted(p.name for p in out.glob("*.ipynb")) == sorted(
+        [p.name for p in CHAPTER_FILES] + sub_pages)
