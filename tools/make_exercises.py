@@ -112,22 +112,19 @@ def write_all(out_dir: Path, chapters: Path = CHAPTERS, force: bool = True) -> l
     """Write the student editions; with force=False, keep notebooks already there."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for path in sorted(chapters.glob("[0-9][0-9]_*.ipynb")):
-        nb = json.loads(path.read_text())
+    # A chapter's sub-pages (13b_engine_details) hold no exercises: copied without the
+    # student note, outputs cleared, so that their chapter's links work here too.
+    pages = [(path, True) for path in sorted(chapters.glob("[0-9][0-9]_*.ipynb"))]
+    pages += [(path, False) for path in sorted(chapters.glob(SUBPAGES))]
+    for path, is_chapter in pages:
         target = out_dir / path.name
         if target.exists() and not force:
             print(f"kept {target.name} (it may hold your work; --force overwrites it)")
             continue
-        target.write_text(json.dumps(student_edition(nb), indent=1, ensure_ascii=False) + "\n")
-        written.append(target)
-    # A chapter's sub-pages (13b_engine_details) hold no exercises; they are copied, outputs
-    # cleared, so that their chapter's links work in the student edition too.
-    for path in sorted(chapters.glob(SUBPAGES)):
-        target = out_dir / path.name
-        if force or not target.exists():
-            target.write_text(json.dumps(student_edition(json.loads(path.read_text()),
-                                                         note=False),
-                                         indent=1, ensure_ascii=False) + "\n")
+        edition = student_edition(json.loads(path.read_text()), note=is_chapter)
+        target.write_text(json.dumps(edition, indent=1, ensure_ascii=False) + "\n")
+        if is_chapter:
+            written.append(target)
     # Chapter 11 reads the network that chapter 10 saved under chapters/_models/.
     models = out_dir / "_models"
     if not models.exists() and not models.is_symlink():
