@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=500, help="images per forward pass")
     p.add_argument("--no-flip", action="store_true",
                    help="score each image alone, even if the model was trained to average "
-                        "it with its mirror image (test_flip)")
+                        "it with its mirror image (test_flip) and shifted copies "
+                        "(test_shift)")
     return p
 
 
@@ -44,8 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         model, metadata = load_model_with_metadata(check_readable_file(args.model, "--model"))
         _, _, x_test, y_test = load_cifar10(args.data, subset=args.subset)
         names = load_cifar10_label_names(args.data)
-        flip = bool(metadata.get("config", {}).get("test_flip", False)) and not args.no_flip
-        result = evaluate_model(model, x_test, y_test, batch_size=args.batch_size, flip=flip)
+        config = metadata.get("config", {})
+        flip = bool(config.get("test_flip", False)) and not args.no_flip
+        shift = 0 if args.no_flip else int(config.get("test_shift", 0))
+        result = evaluate_model(model, x_test, y_test, batch_size=args.batch_size, flip=flip,
+                                shift=shift)
     except (ValueError, FileNotFoundError, ConnectionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -58,10 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<{width}}  {acc:8.1%}  {int(row[k]):>7}/{int(row.sum())}")
     print(f"{'all':<{width}}  {result['accuracy']:8.1%}  "
           f"{int(matrix.trace()):>7}/{result['n']}   (cross-entropy {result['loss']:.3f})")
-    if flip:
+    if flip or shift:
         single = evaluate_model(model, x_test, y_test, batch_size=args.batch_size)
-        print(f"predictions average each image with its mirror image (test_flip); "
-              f"each image alone: {single['accuracy']:.1%} (--no-flip)")
+        views = ("its mirror image" if not shift else
+                 f"its mirror image and copies shifted by ±{shift} pixels")
+        print(f"predictions average each image with {views} (test_flip"
+              f"{', test_shift' if shift else ''}); each image alone: "
+              f"{single['accuracy']:.1%} (--no-flip)")
     print(json.dumps({"accuracy": result["accuracy"], "n": result["n"]}))
     return 0
 

@@ -1,6 +1,7 @@
-"""Train the book's reference network on CIFAR-10.
+"""Train a CIFAR-10 network of the book: by default the fast recipe of chapter 10.
 
-    python -m cnnlib.train --data DIR [--recipe book50|fast] [--epochs N] [--seed S] --out model.npz
+    python -m cnnlib.train --data DIR [--recipe fast16|book50|fast] [--epochs N] [--seed S]
+                           --out model.npz
 
 Trains on every image of DIR's five data_batch_* files (never on test_batch; `--subset
 book` takes the book's 5,170 images instead, `--limit N` the first N; `--validation N`
@@ -8,7 +9,8 @@ holds N of them out, class-balanced, and scores them after every epoch) with a r
 `cnnlib.training.recipes` (a network and its `TrainConfig`; the flags below change single
 settings), shows a progress bar per epoch, writes a checkpoint
 atomically after every epoch, and finally the model file (architecture, weights, batch-
-norm statistics, input normalization) for `python -m cnnlib.evaluate`.
+norm statistics, input normalization; the weight average for a recipe that keeps one) for
+`python -m cnnlib.evaluate`, which scores with the test-time views the recipe names.
 
 Exit status: 0 done; 1 the loss diverged (NaN/inf; the last good checkpoint is kept) or
 a file could not be written;
@@ -29,7 +31,7 @@ import numpy as np
 
 from ..nn.serialization import save_model
 from ..training.data import ENV_VAR, SUBSETS, load_cifar10, load_cifar10_label_names
-from ..training.recipes import RECIPES, recipe
+from ..training.recipes import DEFAULT_RECIPE, RECIPES, recipe
 from ..training.schedules import SCHEDULES
 from ..training.splits import validation_split
 from ..training.trainer import History, Trainer, TrainingDiverged, TrainingInterrupted
@@ -48,22 +50,22 @@ RECIPE = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    defaults = RECIPES["book50"].config
+    defaults = RECIPES[DEFAULT_RECIPE].config
     p = argparse.ArgumentParser(
         prog="python -m cnnlib.train",
-        description="Train the book's reference CNN on CIFAR-10's training batches.")
+        description="Train one of the book's CNNs on CIFAR-10's training batches.")
     p.add_argument("--data", default=os.environ.get(ENV_VAR) or None,
                    help=f"folder holding cifar-10-batches-py/ (default: ${ENV_VAR}; "
                         "with neither, the official archive is downloaded)")
     p.add_argument("--out", default="model.npz", help="model file to write (default: model.npz)")
-    p.add_argument("--recipe", choices=sorted(RECIPES), default="book50",
+    p.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE,
                    help="network and training settings: " + "; ".join(
                        f"{name}: {r.description}" for name, r in RECIPES.items())
-                   + " (default: book50)")
+                   + f" (default: {DEFAULT_RECIPE})")
     for flag, name, typ, text in RECIPE:
         choices = sorted(SCHEDULES) if name == "schedule" else None
         p.add_argument(flag, type=typ, default=None, choices=choices,
-                       help=f"{text} (default: the recipe's; book50: "
+                       help=f"{text} (default: the recipe's; {DEFAULT_RECIPE}: "
                             f"{getattr(defaults, name)})")
     p.add_argument("--subset", choices=SUBSETS, default="full",
                    help="which images of DIR: 'full' every image of its training batches "
@@ -182,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
                 "train_images": len(trainer.y_train), "validation_images": args.validation,
                 "train_seconds": round(wall, 1)}
     try:
-        save_model(out, trainer.model, metadata)
+        with trainer.scoring() as model:  # the weight average, when the recipe keeps one
+            save_model(out, model, metadata)
     except OSError as err:
         print(f"error: could not write the model {out}: {err}; the last checkpoint {ckpt} "
               "holds the trained weights", file=sys.stderr)

@@ -242,3 +242,23 @@ def test_bench_recipes_tricks_scores_one_training_run_four_ways(tmp_path):
     before = out.read_text()
     run("bench_recipes.py", "--tables-only", "--out", out)
     assert out.read_text() == before
+
+
+def test_bench_recipes_time_to_accuracy_trains_cnnlib_and_the_pytorch_twin(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "tta.md"
+    run("bench_recipes.py", "--time-to-accuracy", "--epochs", 1, "--limit", 200,
+        "--out", out, env=cifar_env())
+    main, speeds = tables(out.read_text())
+    assert labels(main) == ["cnnlib, book50", "PyTorch twin, book50", "cnnlib, fast16",
+                            "PyTorch twin, fast16"]
+    assert all(row["epochs"] == "1" for row in main)
+    assert main[0]["SGD time ÷ PyTorch's"].endswith("×")  # cnnlib against its twin
+    assert main[1]["SGD time ÷ PyTorch's"] == "1"
+    assert [row["what"].split(",")[0] for row in speeds] == [
+        "element-wise pass", "element-wise pass", "matrix product 4096×1024 @ 1024×1024 (GFLOP/s)"]
+    raw = json.loads(out.with_suffix(".json").read_text())
+    assert set(raw["runs"]) == set(labels(main)) and raw["speeds"]
+    before = out.read_text()
+    run("bench_recipes.py", "--tables-only", "--out", out)
+    assert out.read_text() == before

@@ -97,6 +97,25 @@ def test_follows_the_models_test_flip_unless_told_not_to(cifar_dir, tmp_path, ca
     assert json.loads(out[-1])["accuracy"] == pytest.approx(alone)
 
 
+def test_follows_the_models_test_shift_too(cifar_dir, tmp_path, capsys):
+    x_train = load_cifar10(cifar_dir)[0]
+    model = reference_network(2, widths=(4, 8), hidden=8, mean=channel_stats(x_train)[0],
+                              std=channel_stats(x_train)[1])
+    model.layers[-1].params["weight"][:] = np.random.default_rng(1).normal(size=(8, 10))
+    path = tmp_path / "m.npz"
+    save_model(path, model, {"config": {"test_flip": True, "test_shift": 2}})
+    _, _, x_test, y_test = load_cifar10(cifar_dir)
+    views = evaluate_model(model, x_test, y_test, flip=True, shift=2)
+    flip_only = evaluate_model(model, x_test, y_test, flip=True)
+    assert not np.allclose(views["logits"], flip_only["logits"])  # the shifts count
+
+    assert evaluate_cli.main(["--model", str(path), "--data", str(cifar_dir)]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert json.loads(out[-1])["accuracy"] == pytest.approx(views["accuracy"])
+    assert "shifted by ±2 pixels" in out[-2] and "test_shift" in out[-2]
+    assert f"(cross-entropy {views['loss']:.3f})" in out[-3]
+
+
 def test_python_dash_m_entry_point(cifar_dir, model_file):
     proc = subprocess.run([sys.executable, "-m", "cnnlib.evaluate", "--model", str(model_file),
                            "--data", str(cifar_dir)], capture_output=True, text=True, timeout=120)

@@ -18,6 +18,7 @@ from cnnlib.cli import train as train_cli
 from cnnlib.nn.models import fast_network, reference_network
 from cnnlib.nn.serialization import load_model_with_metadata
 from cnnlib.training import Trainer, recipes
+from cnnlib.training.data import load_cifar10
 
 
 @pytest.fixture
@@ -56,6 +57,28 @@ def test_cli_trains_and_writes_a_loadable_model(cifar_dir, tmp_path, capsys, nar
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "model.ckpt.npz", "model.npz"]
     std = model.layers[0].buffers["std"]
     assert model.layers[0].buffers["mean"].shape == (3,) and np.all((std > 60) & (std < 90))
+
+
+def test_cli_default_is_fast16_and_saves_the_weight_average(cifar_dir, tmp_path, capsys,
+                                                            narrow_network):
+    out = tmp_path / "model.npz"
+    code, _, err = run_main(["--data", cifar_dir, "--epochs", 2, "--batch-size", 16,
+                             "--out", out], capsys)
+    assert code == 0, err
+    assert err.startswith("Training the fast network")
+    model, meta = load_model_with_metadata(out)
+    assert meta["recipe"] == "fast16"
+    assert (meta["config"]["ema_decay"], meta["config"]["test_shift"],
+            meta["config"]["alternating_flip"]) == (0.99, 2, True)
+    # The checkpoint holds the raw weights (training goes on from them) and the average;
+    # the model file holds the average, which is what was scored.
+    trainer = Trainer.from_checkpoint(tmp_path / "model.ckpt.npz",
+                                      *load_cifar_training(cifar_dir))
+    raw = trainer.model.params
+    with trainer.scoring() as averaged:
+        for key, value in model.params.items():
+            np.testing.assert_array_equal(value, averaged.params[key])
+    assert any(not np.array_equal(model.params[k], raw[k]) for k in raw)
 
 
 def test_cli_recipe_fast_trains_the_fast_network_with_its_settings(cifar_dir, tmp_path,
@@ -158,6 +181,11 @@ def test_cli_refuses_a_folder_missing_a_batch(cifar_dir, tmp_path, capsys):
     (cifar_dir / "cifar-10-batches-py" / "data_batch_5").unlink()
     code, _, err = run_main(["--data", cifar_dir, "--out", tmp_path / "m.npz"], capsys)
     assert code == 2 and "lacks data_batch_5" in err
+
+
+def load_cifar_training(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    x, y, _, _ = load_cifar10(folder)
+    return x, y
 
 
 def test_cli_uses_every_image_unless_told_otherwise(cifar_dir, tmp_path, capsys,

@@ -9,7 +9,7 @@ import pytest
 from cnnlib.nn.models import reference_network
 from cnnlib.nn.normalization import channel_stats
 from cnnlib.training import TrainConfig
-from cnnlib.training.recipes import RECIPES, recipe
+from cnnlib.training.recipes import DEFAULT_RECIPE, RECIPES, recipe
 
 
 def images(n: int = 16) -> np.ndarray:
@@ -46,9 +46,17 @@ def test_with_settings_changes_one_setting_and_checks_it():
 
 
 def test_unknown_recipe_names_the_known_ones():
-    with pytest.raises(ValueError, match=r"recipe = 'quick' must be one of \['book50', 'fast'\]"):
+    with pytest.raises(ValueError,
+                       match=r"recipe = 'quick' must be one of \['book50', 'fast', 'fast16'\]"):
         recipe("quick")
-    assert sorted(RECIPES) == ["book50", "fast"]
+    assert sorted(RECIPES) == ["book50", "fast", "fast16"]
+
+
+def test_fast16_is_fast_with_the_three_tricks_for_16_epochs_and_the_default():
+    fast16 = recipe("fast16")
+    assert fast16.config == recipe("fast").with_tricks(
+        "ema", "shift_tta", "alternating_flip").with_settings(epochs=16).config
+    assert fast16.build is recipe("fast").build and DEFAULT_RECIPE == "fast16"
 
 
 def test_tricks_switch_on_their_settings_and_leave_the_recipes_alone():
