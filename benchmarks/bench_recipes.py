@@ -223,12 +223,13 @@ def time_to_accuracy_report(data: dict) -> str:
                  + ["s in all", "s of SGD per epoch", "SGD time ÷ PyTorch's",
                     "test % (500; reported only)", "load 1/5/15, start → end"], rows)
     speeds = table(["what", "1 thread", f"{data['threads']} threads"],
-                   [[what, *[cell(v[k], 1) for k in ("1", str(data["threads"]))]]
+                   [[what if "GFLOP" in what else f"{what} (GB/s)",
+                     *[cell(v[k], 1) for k in ("1", str(data["threads"]))]]
                     for what, v in data["speeds"].items()])
     machine = "\n".join(f"- {k}: {v}" for k, v in data["machine"].items())
     return (
         "# Time to accuracy: the old and the new recipe, cnnlib and its PyTorch twin\n\n"
-        f"{data['setup']}\n\n{main}\n\n"
+        f"{data['setup']}\n\n{data['load']}\n\n{main}\n\n"
         "Seconds are wall time of training with the validation scoring after every epoch "
         "(what a reader waits for); \"s of SGD per epoch\" leaves the scoring out, and its "
         "ratio to the PyTorch twin's is the engine's share. One seed each: on 500 "
@@ -253,14 +254,14 @@ def run_time_to_accuracy(args: argparse.Namespace, raw: Path) -> None:
         "run after another, seed 0; it scores the validation images after every epoch and "
         "the book's 500 test images once at the end. book50 is the reference network's "
         "50-epoch recipe; fast16 the fast network's 16 epochs with alternating flips, "
-        "weight averaging and flip-and-shift test views (cnnlib.training.recipes). "
-        + load_line(start))
+        "weight averaging and flip-and-shift test views (cnnlib.training.recipes).")
     for name in args.time_to_accuracy:
         program, extra = TIME_TO_ACCURACY[name]
         extra = extra + (["--epochs", str(args.epochs)] if args.epochs else [])
         extra += ["--limit", str(args.limit)] if args.limit else []
         result = child_result(program, [*extra, "--seed", 0], timeout=7200)
         data["runs"][name] = {"seed": 0, **result}
+        data["load"] = load_line(start)
         progress(f"{name}: validation {result['val_acc'][-1]:.3f}, "
                  f"{sum(result['seconds']):.0f} s")
         raw.parent.mkdir(parents=True, exist_ok=True)
