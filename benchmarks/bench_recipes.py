@@ -253,8 +253,8 @@ def run_time_to_accuracy(args: argparse.Namespace, raw: Path) -> None:
         f"for validation (4,670 images), {THREADS} threads, in a process of its own, one "
         "run after another, seed 0; it scores the validation images after every epoch and "
         "the book's 500 test images once at the end. book50 is the reference network's "
-        "50-epoch recipe; fast16 the fast network's 16 epochs with alternating flips, "
-        "weight averaging and flip-and-shift test views (cnnlib.training.recipes).")
+        "50-epoch recipe; fast16 the fast network's 16 epochs with alternating flips "
+        "and weight averaging (cnnlib.training.recipes).")
     for name in args.time_to_accuracy:
         program, extra = TIME_TO_ACCURACY[name]
         extra = extra + (["--epochs", str(args.epochs)] if args.epochs else [])

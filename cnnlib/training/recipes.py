@@ -88,10 +88,9 @@ RECIPES: dict[str, Recipe] = {
     "fast": Recipe("the fast network",
                    "the fast network (patch-whitened first layer), 12 epochs", _FAST, _fast),
     "fast16": Recipe("the fast network",
-                     "the fast network, 16 epochs, alternating flips, weight averaging, "
-                     "flip-and-shift test views",
+                     "the fast network, 16 epochs, alternating flips, weight averaging",
                      dataclasses.replace(_FAST, epochs=16, alternating_flip=True,
-                                         ema_decay=0.99, test_shift=2), _fast),
+                                         ema_decay=0.99), _fast),
 }
 # What `python -m cnnlib.train` trains unless told otherwise.
 DEFAULT_RECIPE = "fast16"

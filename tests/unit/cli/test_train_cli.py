@@ -69,7 +69,7 @@ def test_cli_default_is_fast16_and_saves_the_weight_average(cifar_dir, tmp_path,
     model, meta = load_model_with_metadata(out)
     assert meta["recipe"] == "fast16"
     assert (meta["config"]["ema_decay"], meta["config"]["test_shift"],
-            meta["config"]["alternating_flip"]) == (0.99, 2, True)
+            meta["config"]["alternating_flip"]) == (0.99, 0, True)
     # The checkpoint holds the raw weights (training goes on from them) and the average;
     # the model file holds the average, which is what was scored.
     trainer = Trainer.from_checkpoint(tmp_path / "model.ckpt.npz",
