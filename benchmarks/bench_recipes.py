@@ -138,6 +138,16 @@ def expand(name: str, seed: int, result: dict) -> dict[str, dict]:
     return rows
 
 
+# What one run's score can tell: every report says it in the same words.
+ONE_RUN = ("on 500 validation images one image is 0.2 points, and a 95 % interval for one "
+           "score near 75 % is about ±3.8 points")
+
+
+def machine_text(data: dict) -> str:
+    """A report's closing block: the machine the runs ran on, one "- what: value" a line."""
+    return "The machine:\n\n" + "\n".join(f"- {k}: {v}" for k, v in data["machine"].items())
+
+
 def tricks_report(data: dict) -> str:
     """The ablation of the tricks: one seed, validation only, per epoch, under load."""
     order = [row for _, _, rows in TRICKS.values() for row in rows.values()]
@@ -172,7 +182,6 @@ def tricks_report(data: dict) -> str:
     rows = [[name, f"{100 * r['test_acc']:.1f}"] for name, r in runs.items()]
     test = table(["scored as", "test % (500 book images; reported, never used to choose)"],
                  rows)
-    machine = "\n".join(f"- {k}: {v}" for k, v in data["machine"].items())
     seeds = sorted({r["seed"] for rows in data["runs"].values() for r in rows})
     over_seeds = ""
     if len(seeds) > 1:
@@ -184,16 +193,15 @@ def tricks_report(data: dict) -> str:
     return (
         "# The fast recipe's tricks: weight averaging, shift TTA, alternating flip\n\n"
         f"{data['setup']}\n\n{over_seeds}{ablation}\n\n"
-        "One seed: a 95 % interval for one accuracy near 74 % on 500 images is about "
-        "±3.8 points, so the rows above differ by less than the noise of one run; "
-        "a default changes only on several seeds.\n\n"
+        f"One seed: {ONE_RUN}, so the rows above differ by less than the noise of one "
+        "run; a default changes only on several seeds.\n\n"
         "Validation accuracy (500 held-out images, one image = 0.2 points) after every "
         "epoch (the committed quiet run of the same recipe and seed below, for comparison: "
         "the training is deterministic up to the order of floating-point sums):\n\n"
         f"{per_epoch}\n\nSeconds (SGD steps plus this way's own scoring, "
         "measured under load, so not comparable with recipes.md) and epochs until the "
         f"validation accuracy first reaches a threshold:\n\n{to_accuracy}\n\n{test}\n\n"
-        f"The machine:\n\n{machine}\n")
+        f"{machine_text(data)}\n")
 
 
 def reached(run: dict, threshold: float) -> str:
@@ -226,20 +234,18 @@ def time_to_accuracy_report(data: dict) -> str:
                    [[what if "GFLOP" in what else f"{what} (GB/s)",
                      *[cell(v[k], 1) for k in ("1", str(data["threads"]))]]
                     for what, v in data["speeds"].items()])
-    machine = "\n".join(f"- {k}: {v}" for k, v in data["machine"].items())
     return (
         "# Time to accuracy: the old and the new recipe, cnnlib and its PyTorch twin\n\n"
         f"{data['setup']}\n\n{data['load']}\n\n{main}\n\n"
         "Seconds are wall time of training with the validation scoring after every epoch "
         "(what a reader waits for); \"s of SGD per epoch\" leaves the scoring out, and its "
-        "ratio to the PyTorch twin's is the engine's share. One seed each: on 500 "
-        "validation images one image is 0.2 points and a 95 % interval near 75 % is about "
-        "±3.8 points (recipes-fast16.md has three seeds of the new recipe).\n\n"
+        f"ratio to the PyTorch twin's is the engine's share. One seed each: {ONE_RUN} "
+        "(recipes-fast16.md has three seeds of the new recipe).\n\n"
         "The machine's speeds, measured just before (bench_limits.py's measures: an "
         "element-wise pass b = a + 1 read + written, and a large float32 matrix "
         "product), which bound the engine: the convolutions are matrix products, "
         "everything else is passes over memory.\n\n"
-        f"{speeds}\n\nThe machine:\n\n{machine}\n")
+        f"{speeds}\n\n{machine_text(data)}\n")
 
 
 def run_time_to_accuracy(args: argparse.Namespace, raw: Path) -> None:
@@ -301,16 +307,14 @@ def report(data: dict) -> str:
     if data.get("kind") == "time-to-accuracy":
         return time_to_accuracy_report(data)
     ablation, to_accuracy = seed_tables(data["runs"])
-    machine = "\n".join(f"- {k}: {v}" for k, v in data["machine"].items())
     return (
         "# Time to accuracy: the recipes, over seeds\n\n"
         f"{data['setup']}\n\n{data['load']}\n\n{ablation}\n\n"
         "Seconds are wall time of training (validation scoring after every epoch included); "
-        "± is the standard deviation over seeds. On 500 images one image is 0.2 points, and "
-        "the 95 % interval of a single score near 75 % is about ±3.8 points.\n\n"
+        f"± is the standard deviation over seeds; {ONE_RUN}.\n\n"
         "Seconds until the validation accuracy first reaches a threshold (median over the "
         "seeds that reached it):\n\n"
-        f"{to_accuracy}\n\nThe machine:\n\n{machine}\n")
+        f"{to_accuracy}\n\n{machine_text(data)}\n")
 
 
 def run_tricks(args: argparse.Namespace, raw: Path) -> None:

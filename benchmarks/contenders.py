@@ -79,3 +79,37 @@ def torch_training_step(net, lr: float = 0.01, momentum: float = 0.9):
         return float(loss.detach())
 
     return step
+
+
+def torch_recipe_step(net, config, steps_per_epoch: int):
+    """PyTorch's twin of one step of cnnlib's Trainer under `config` (a TrainConfig): the
+    learning rate of the recipe's schedule at every step, label-smoothed cross-entropy,
+    Nesterov SGD with weight decay on conv and dense weights only (as cnnlib's `_no_decay`).
+
+    Returns step(images (N, H, W, C) NumPy, already augmented; labels (N,) tensor;
+    global_step) -> None. The caller draws the batches and augments them with cnnlib's
+    NumPy functions, so both engines see the same pixels.
+    """
+    import torch
+
+    from cnnlib.training.schedules import make_schedule
+
+    decay = [p for p in net.parameters() if p.ndim > 1]  # conv and dense weights
+    no_decay = [p for p in net.parameters() if p.ndim <= 1]  # biases, batch-norm scales
+    optimizer = torch.optim.SGD([{"params": decay, "weight_decay": config.weight_decay},
+                                 {"params": no_decay, "weight_decay": 0.0}],
+                                lr=config.lr, momentum=config.momentum,
+                                nesterov=config.nesterov)
+    schedule = make_schedule(config.schedule, config.lr, steps_per_epoch * config.epochs)
+
+    def step(images: np.ndarray, labels, global_step: int) -> None:
+        for group in optimizer.param_groups:
+            group["lr"] = schedule(global_step)
+        optimizer.zero_grad(set_to_none=True)
+        inputs = torch.from_numpy(nchw(images.astype(np.float32, copy=False)))
+        loss = torch.nn.functional.cross_entropy(net(inputs), labels,
+                                                 label_smoothing=config.label_smoothing)
+        loss.backward()
+        optimizer.step()
+
+    return step

@@ -52,21 +52,15 @@ def cnnlib_epoch(x: np.ndarray, y: np.ndarray, config: TrainConfig) -> Callable[
 def pytorch_epoch(x: np.ndarray, y: np.ndarray, config: TrainConfig) -> Callable[[], None]:
     """The same, for the PyTorch twin: one more epoch of the same recipe per call."""
     import torch
-    from contenders import torch_reference_network
+    from contenders import torch_recipe_step, torch_reference_network
 
     from cnnlib.training.augment import augment
-    from cnnlib.training.schedules import make_schedule
 
     torch.manual_seed(0)
     mean, std = channel_stats(x)
     net = torch_reference_network(like=reference_network(0, mean=mean, std=std))
-    decay = [p for p in net.parameters() if p.ndim > 1]  # conv and dense weights, as cnnlib
-    no_decay = [p for p in net.parameters() if p.ndim <= 1]
-    opt = torch.optim.SGD([{"params": decay, "weight_decay": config.weight_decay},
-                           {"params": no_decay, "weight_decay": 0.0}],
-                          lr=config.lr, momentum=config.momentum, nesterov=config.nesterov)
     bs, steps = config.batch_size, -(-len(y) // config.batch_size)
-    schedule = make_schedule(config.schedule, config.lr, steps * config.epochs)
+    step = torch_recipe_step(net, config, steps)
     aug_rng = np.random.default_rng([config.seed, 2])  # the streams cnnlib's Trainer uses
     labels = torch.from_numpy(y)
     done = {"epochs": 0}
@@ -77,16 +71,8 @@ def pytorch_epoch(x: np.ndarray, y: np.ndarray, config: TrainConfig) -> Callable
         order = np.random.default_rng([config.seed, 1, e]).permutation(len(y))
         for i in range(steps):
             idx = order[i * bs:(i + 1) * bs]
-            batch = augment(x[idx], config.crop_padding, config.flip, seed=aug_rng)
-            images = torch.from_numpy(np.ascontiguousarray(batch.transpose(0, 3, 1, 2),
-                                                           dtype=np.float32))
-            for group in opt.param_groups:
-                group["lr"] = schedule(e * steps + i)
-            opt.zero_grad(set_to_none=True)
-            loss = torch.nn.functional.cross_entropy(net(images), labels[idx],
-                                                     label_smoothing=config.label_smoothing)
-            loss.backward()
-            opt.step()
+            step(augment(x[idx], config.crop_padding, config.flip, seed=aug_rng), labels[idx],
+                 e * steps + i)
         done["epochs"] += 1
 
     return epoch

@@ -7,11 +7,11 @@ CIFAR-10 images minus 500 held out for validation (`validation_split`, as chapte
 scores the validation images after every epoch and, once at the end, the book's 500 test
 images (reported, never used to choose anything). The ablation switches change one thing:
 --no-whiten starts the fast network's first convolution from random filters instead of
-patch whitening; --epochs, --lr and --label-smoothing change that setting of the recipe;
---ema DECAY (weight averaging), --test-shift S (flip-and-shift test-time augmentation)
-and --alternating-flip switch on the TrainConfig options of the same names. Scores
-(validation per epoch, test at the end) are the trainer's: of the averaged weights with
---ema, with the recipe's test-time augmentation.
+patch whitening; --epochs, --lr, --label-smoothing and --crop-padding change that
+setting of the recipe; --ema DECAY (weight averaging), --test-shift S (flip-and-shift
+test-time augmentation) and --alternating-flip switch on the TrainConfig options of the
+same names. Scores (validation per epoch, test at the end) are the trainer's: of the
+averaged weights with --ema, with the recipe's test-time augmentation.
 
 Prints {"val_acc": [per epoch], "step_seconds": [SGD time per epoch], "seconds": [wall
 time per epoch, scoring included], "test_acc": final test accuracy, "params": count,
@@ -102,6 +102,8 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--label-smoothing", type=float, default=None)
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
+    p.add_argument("--crop-padding", type=int, default=None,
+                   help="crop_padding: the random translation's range, in pixels")
     p.add_argument("--no-whiten", action="store_true")
     p.add_argument("--ema", type=float, default=None, help="ema_decay (weight averaging)")
     p.add_argument("--test-shift", type=int, default=None, help="test_shift (pixels)")
@@ -127,6 +129,8 @@ def main() -> None:
         settings["label_smoothing"] = args.label_smoothing
     if args.lr is not None:
         settings["lr"] = args.lr
+    if args.crop_padding is not None:
+        settings["crop_padding"] = args.crop_padding
     if args.ema is not None:
         settings["ema_decay"] = args.ema
     if args.test_shift is not None:

@@ -27,21 +27,16 @@ import time
 import numpy as np
 import torch
 from cnnlib.interop import to_torch
+from contenders import nchw, torch_recipe_step
 from harness import send_result
 
 from cnnlib import load_cifar10
 from cnnlib.training.augment import alternating_flip, augment, flip_pattern, random_crop
 from cnnlib.training.metrics import tta_views
 from cnnlib.training.recipes import RECIPES, recipe
-from cnnlib.training.schedules import make_schedule
 from cnnlib.training.splits import validation_split
 
 VALIDATION = 500
-
-
-def nchw(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2),
-                                                 dtype=np.float32))
 
 
 @torch.no_grad()
@@ -52,7 +47,7 @@ def accuracy(net: torch.nn.Module, images: np.ndarray, labels: np.ndarray, flip:
     correct = 0
     for i in range(0, len(images), batch):
         views = tta_views(images[i:i + batch], flip, shift)
-        logits = sum(net(nchw(v)) for v in views)
+        logits = sum(net(torch.from_numpy(nchw(v.astype(np.float32)))) for v in views)
         correct += int((logits.argmax(1).numpy() == labels[i:i + batch]).sum())
     net.train()
     return correct / len(labels)
@@ -76,13 +71,8 @@ def main() -> None:
         seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
     c = chosen.config
     net = to_torch(chosen.network(x_train))
-    decay = [q for q in net.parameters() if q.ndim > 1]  # conv and dense weights, as cnnlib
-    rest = [q for q in net.parameters() if q.ndim <= 1]
-    opt = torch.optim.SGD([{"params": decay, "weight_decay": c.weight_decay},
-                           {"params": rest, "weight_decay": 0.0}],
-                          lr=c.lr, momentum=c.momentum, nesterov=c.nesterov)
     steps = -(-len(y_train) // c.batch_size)
-    schedule = make_schedule(c.schedule, c.lr, steps * c.epochs)
+    step = torch_recipe_step(net, c, steps)
     rng = np.random.default_rng([c.seed, 2])
     first = flip_pattern(len(y_train), seed=np.random.default_rng([c.seed, 3]))
     labels = torch.from_numpy(y_train)
@@ -110,13 +100,7 @@ def main() -> None:
                                          first[idx], epoch)
             else:
                 batch = augment(x_train[idx], c.crop_padding, c.flip, seed=rng)
-            for group in opt.param_groups:
-                group["lr"] = schedule(epoch * steps + i)
-            opt.zero_grad(set_to_none=True)
-            loss = torch.nn.functional.cross_entropy(net(nchw(batch)), labels[idx],
-                                                     label_smoothing=c.label_smoothing)
-            loss.backward()
-            opt.step()
+            step(batch, labels[idx], epoch * steps + i)
             if average is not None:
                 updates += 1
                 d = min(c.ema_decay, (1 + updates) / (10 + updates))

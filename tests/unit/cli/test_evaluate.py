@@ -38,6 +38,16 @@ def model_file(cifar_dir, tmp_path_factory):
     return path
 
 
+def model_with_random_head(cifar_dir, seed: int):
+    """A tiny reference network whose head is random (a zero head would predict one class
+    for every view, and no test-time view could change the score)."""
+    x_train = load_cifar10(cifar_dir)[0]
+    mean, std = channel_stats(x_train)
+    model = reference_network(seed, widths=(4, 8), hidden=8, mean=mean, std=std)
+    model.layers[-1].params["weight"][:] = np.random.default_rng(seed).normal(size=(8, 10))
+    return model
+
+
 def test_last_line_is_json_accuracy_and_n(cifar_dir, model_file, capsys):
     assert evaluate_cli.main(["--model", str(model_file), "--data", str(cifar_dir)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
@@ -77,10 +87,7 @@ def test_model_for_other_images_exits_2(cifar_dir, tmp_path, capsys):
 
 
 def test_follows_the_models_test_flip_unless_told_not_to(cifar_dir, tmp_path, capsys):
-    x_train = load_cifar10(cifar_dir)[0]
-    model = reference_network(1, widths=(4, 8), hidden=8, mean=channel_stats(x_train)[0],
-                              std=channel_stats(x_train)[1])
-    model.layers[-1].params["weight"][:] = np.random.default_rng(0).normal(size=(8, 10))
+    model = model_with_random_head(cifar_dir, 1)
     path = tmp_path / "m.npz"
     save_model(path, model, {"config": {"test_flip": True}})
     _, _, x_test, y_test = load_cifar10(cifar_dir)
@@ -98,10 +105,7 @@ def test_follows_the_models_test_flip_unless_told_not_to(cifar_dir, tmp_path, ca
 
 
 def test_follows_the_models_test_shift_too(cifar_dir, tmp_path, capsys):
-    x_train = load_cifar10(cifar_dir)[0]
-    model = reference_network(2, widths=(4, 8), hidden=8, mean=channel_stats(x_train)[0],
-                              std=channel_stats(x_train)[1])
-    model.layers[-1].params["weight"][:] = np.random.default_rng(1).normal(size=(8, 10))
+    model = model_with_random_head(cifar_dir, 2)
     path = tmp_path / "m.npz"
     save_model(path, model, {"config": {"test_flip": True, "test_shift": 2}})
     _, _, x_test, y_test = load_cifar10(cifar_dir)
