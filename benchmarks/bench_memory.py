@@ -1,4 +1,5 @@
-"""Peak memory of training steps: cnnlib against PyTorch, each in a fresh process.
+"""Peak memory of training steps: cnnlib against PyTorch, each in a fresh process, for the
+reference network and the fast recipe's network (batch 64).
 
 A child process (children/memory_child.py) builds the network and a batch, then resets
 the kernel's high-water mark of its resident memory (/proc/self/clear_refs) and runs a
@@ -27,19 +28,24 @@ from harness import (
 )
 
 
-def run(contenders: tuple[str, ...] = ("cnnlib", "PyTorch")) -> list[dict]:
-    """Each contender in its own fresh child process (PyTorch only where installed)."""
-    return [child_result("memory_child.py", [name]) for name in contenders
+def run(contenders: tuple[str, ...] = ("cnnlib", "PyTorch"),
+        networks: tuple[str, ...] = ("reference", "fast")) -> list[dict]:
+    """Each contender and network in its own fresh child process (PyTorch only where
+    installed): the reference network and the fast recipe's network."""
+    return [child_result("memory_child.py", [name, "--network", network])
+            for network in networks for name in contenders
             if name != "PyTorch" or optional_torch() is not None]
 
 
 def step_memory_table(results: list[dict]) -> str:
-    """Markdown: step MB, peak RSS and NumPy's traced peak of each contender, × PyTorch."""
-    torch_mb = next((m["step MB"] for m in results if m["contender"] == "PyTorch"), None)
-    return table(["contender", "step MB", "peak RSS MB", "NumPy peak (tracemalloc) MB",
-                  "step MB × PyTorch"],
-                 [[m["contender"], cell(m["step MB"], 0), cell(m["peak MB"], 0),
-                   cell(m.get("numpy peak MB (tracemalloc)"), 0), ratio(m["step MB"], torch_mb)]
+    """Markdown: step MB, peak RSS and NumPy's traced peak of each contender and network,
+    × PyTorch's step MB on the same network."""
+    torch_mb = {m["network"]: m["step MB"] for m in results if m["contender"] == "PyTorch"}
+    return table(["network", "contender", "step MB", "peak RSS MB",
+                  "NumPy peak (tracemalloc) MB", "step MB × PyTorch"],
+                 [[m["network"], m["contender"], cell(m["step MB"], 0), cell(m["peak MB"], 0),
+                   cell(m.get("numpy peak MB (tracemalloc)"), 0),
+                   ratio(m["step MB"], torch_mb.get(m["network"]))]
                   for m in results])
 
 

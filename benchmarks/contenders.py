@@ -5,6 +5,8 @@ and the PyTorch twin.
   PyTorch and the DLFS-style layer take.
 - `conv2d_backward_loops`, `max_pool_backward_loops`: the loop backward passes of
   `cnnlib.core.naive`, so the "loops" column of the layer table has a backward time too.
+- `cnnlib_network`, `cnnlib_fast_network` (`NETWORKS` by name): the reference network
+  and the fast recipe's network.
 - `torch_reference_network`: the book's reference network (`cnnlib.nn.models`) in
   PyTorch, through `cnnlib.interop.to_torch`, so the two compute the same function.
 - `cnnlib_training_step`, `torch_training_step`: forward, loss, backward and an
@@ -22,7 +24,7 @@ from harness import BATCH, DTYPE
 import cnnlib
 from cnnlib.core.naive import conv2d_backward_naive as conv2d_backward_loops  # noqa: F401
 from cnnlib.core.naive import max_pool2d_backward_naive as max_pool_backward_loops  # noqa: F401
-from cnnlib.nn.models import reference_network
+from cnnlib.nn.models import fast_network, reference_network
 
 # ---------------------------------------------------------------------------- workloads
 
@@ -44,6 +46,16 @@ def nchw(a: np.ndarray) -> np.ndarray:
 def cnnlib_network(seed: int = 0) -> cnnlib.Sequential:
     """The book's reference network, exactly as chapter 10 trains it."""
     return reference_network(seed)
+
+
+def cnnlib_fast_network(seed: int = 0) -> cnnlib.Sequential:
+    """The fast network of the "fast16" recipe (its first layer random, not whitened: the
+    same shapes and the same work per step)."""
+    return fast_network(seed)
+
+
+# The networks a step benchmark can take by name.
+NETWORKS = {"reference": cnnlib_network, "fast": cnnlib_fast_network}
 
 
 def torch_reference_network(like: cnnlib.Sequential | None = None):

@@ -143,7 +143,9 @@ def test_bench_compare_times_two_checkouts():
 
 def test_bench_memory_measures_each_contender_in_its_own_process():
     (rows,) = tables(run("bench_memory.py"))
-    assert labels(rows) == ["cnnlib"] + (["PyTorch"] if optional_torch() else [])
+    contenders = ["cnnlib"] + (["PyTorch"] if optional_torch() else [])
+    assert labels(rows) == ["reference"] * len(contenders) + ["fast"] * len(contenders)
+    assert [row["contender"] for row in rows] == contenders * 2
     assert_numbers(rows, ["step MB", "peak RSS MB", "NumPy peak (tracemalloc) MB"])
 
 
