@@ -12,7 +12,10 @@ end and only reported. The runs:
 - book50: the reference network, 50 epochs (chapter 10 before the fast recipe);
 - fast: the fast network (patch-whitened first layer, 12 epochs, label smoothing 0.2);
 - the ablations, each the fast recipe with one thing changed: random first-layer filters
-  instead of whitened ones, label smoothing 0.1 instead of 0.2, 16 and 8 epochs.
+  instead of whitened ones, label smoothing 0.1 instead of 0.2, 16 and 8 epochs;
+- by name only (--runs): fast16 cut to 12 epochs, with a peak learning rate of 0.1, with
+  translations of at most 2 pixels, and with both (fast12, the command line's default;
+  results/recipes-fast12-choices.md), and fast12 in 10 epochs (results/recipes-fast12.md).
 
 The report (results/recipes.md, raw numbers in results/recipes.json): per run, the
 validation and test accuracy as mean ± standard deviation over seeds with the seconds of
@@ -46,6 +49,8 @@ from harness import (
     write_report,
 )
 
+from cnnlib.training.recipes import RECIPES
+
 # name: (what it is, the child's arguments besides the seed)
 RUNS: dict[str, tuple[str, list[str]]] = {
     "book50": ("reference network, 50 epochs (the old recipe)", ["book50"]),
@@ -56,6 +61,14 @@ RUNS: dict[str, tuple[str, list[str]]] = {
                             ["fast", "--label-smoothing", "0.1"]),
     "fast, 16 epochs": ("fast, 16 epochs instead of 12", ["fast", "--epochs", "16"]),
     "fast, 8 epochs": ("fast, 8 epochs instead of 12", ["fast", "--epochs", "8"]),
+    "fast16, 12 epochs": ("fast16 in 12 epochs", ["fast16", "--epochs", "12"]),
+    "fast16, 12 epochs, lr 0.1": ("and peak learning rate 0.1 instead of 0.05",
+                                  ["fast16", "--epochs", "12", "--lr", "0.1"]),
+    "fast16, 12 epochs, translations ±2": (
+        "and random translations by up to 2 pixels instead of 4",
+        ["fast16", "--epochs", "12", "--crop-padding", "2"]),
+    "fast12": ("fast16 in 12 epochs, translations ±2, lr 0.1", ["fast12"]),
+    "fast12, 10 epochs": ("fast12 in 10 epochs", ["fast12", "--epochs", "10"]),
 }
 # The fast-training tricks (issue 25): one training run scored several ways per epoch
 # (children/recipe_child.py --variants), since neither weight averaging nor test-time
@@ -98,11 +111,12 @@ THRESHOLDS = (0.70, 0.75, 0.78)
 # network, weights, images, augmentation, schedule, averaging and test views; only the
 # engine differs). row: (child program, its arguments besides the seed).
 TIME_TO_ACCURACY: dict[str, tuple[str, list[str]]] = {
-    "cnnlib, book50": ("recipe_child.py", ["book50"]),
-    "PyTorch twin, book50": ("recipe_torch_child.py", ["book50"]),
-    "cnnlib, fast16": ("recipe_child.py", ["fast16"]),
-    "PyTorch twin, fast16": ("recipe_torch_child.py", ["fast16"]),
-}
+    f"{engine}, {name}": (program, [name])
+    for name in ("book50", "fast12", "fast16")
+    for engine, program in (("cnnlib", "recipe_child.py"),
+                            ("PyTorch twin", "recipe_torch_child.py"))}
+# What --time-to-accuracy with no names runs: the old recipe and the default, each twice.
+TIME_TO_ACCURACY_DEFAULT = [name for name in TIME_TO_ACCURACY if "fast16" not in name]
 
 
 def seconds_to(run: dict, threshold: float) -> float:
@@ -258,9 +272,10 @@ def run_time_to_accuracy(args: argparse.Namespace, raw: Path) -> None:
         "Each run trains on the book's 5,170 CIFAR-10 training images minus 500 held out "
         f"for validation (4,670 images), {THREADS} threads, in a process of its own, one "
         "run after another, seed 0; it scores the validation images after every epoch and "
-        "the book's 500 test images once at the end. book50 is the reference network's "
-        "50-epoch recipe; fast16 the fast network's 16 epochs with alternating flips "
-        "and weight averaging (cnnlib.training.recipes).")
+        "the book's 500 test images once at the end. The recipes (cnnlib.training."
+        "recipes): " + "; ".join(
+            f"{name}, {RECIPES[name].description}" for name in dict.fromkeys(
+                key.split(", ")[-1] for key in args.time_to_accuracy)) + ".")
     for name in args.time_to_accuracy:
         program, extra = TIME_TO_ACCURACY[name]
         extra = extra + (["--epochs", str(args.epochs)] if args.epochs else [])
@@ -308,7 +323,7 @@ def report(data: dict) -> str:
         return time_to_accuracy_report(data)
     ablation, to_accuracy = seed_tables(data["runs"])
     return (
-        "# Time to accuracy: the recipes, over seeds\n\n"
+        f"# {data.get('title', 'Time to accuracy: the recipes, over seeds')}\n\n"
         f"{data['setup']}\n\n{data['load']}\n\n{ablation}\n\n"
         "Seconds are wall time of training (validation scoring after every epoch included); "
         f"± is the standard deviation over seeds; {ONE_RUN}.\n\n"
@@ -361,14 +376,15 @@ def run_tricks(args: argparse.Namespace, raw: Path) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--runs", nargs="+", choices=sorted(RUNS), default=list(RUNS))
+    p.add_argument("--runs", nargs="+", choices=sorted(RUNS), default=list(RUNS)[:6],
+                   help="the runs (default: book50, fast and its four ablations)")
     p.add_argument("--tricks", nargs="+", choices=sorted(TRICKS), default=None,
                    help="instead of --runs: the tricks' ablation (seed 0 unless --seeds), "
                         "added to --out's JSON run by run (default out: recipes-tricks.md)")
     p.add_argument("--time-to-accuracy", nargs="*", choices=list(TIME_TO_ACCURACY),
                    default=None, help="instead of --runs: the old and the new recipe, cnnlib "
-                   "and its PyTorch twin, seed 0 (no names: all four; default out: "
-                   "time-to-accuracy.md)")
+                   "and its PyTorch twin, seed 0 (no names: book50 and fast12, four runs; "
+                   "default out: time-to-accuracy.md)")
     p.add_argument("--seeds", nargs="+", type=int, default=None,
                    help="seeds of each run (default: 0 1 2 for --runs, 0 for --tricks)")
     p.add_argument("--book50-seeds", nargs="+", type=int, default=[0],
@@ -380,7 +396,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
     if args.time_to_accuracy == []:
-        args.time_to_accuracy = list(TIME_TO_ACCURACY)
+        args.time_to_accuracy = TIME_TO_ACCURACY_DEFAULT
     if args.out is None:
         args.out = RESULTS / ("recipes-tricks.md" if args.tricks else
                               "time-to-accuracy.md" if args.time_to_accuracy else "recipes.md")

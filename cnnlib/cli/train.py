@@ -1,7 +1,7 @@
 """Train a CIFAR-10 network of the book: by default the fast recipe of chapter 10.
 
-    python -m cnnlib.train --data DIR [--recipe fast16|book50|fast] [--epochs N] [--seed S]
-                           --out model.npz
+    python -m cnnlib.train --data DIR [--recipe fast12|fast16|book50|fast] [--epochs N]
+                           [--seed S] --out model.npz
 
 Trains on every image of DIR's five data_batch_* files (never on test_batch; `--subset
 book` takes the book's 5,170 images instead, `--limit N` the first N; `--validation N`

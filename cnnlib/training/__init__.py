@@ -7,7 +7,8 @@
 - `metrics`: accuracy, confusion matrices, predictions in batches (flip/shift views);
 - `averaging`: a moving average of the weights, scored instead of them;
 - `checkpoint`: resumable training state;
-- `recipes`: recipes by name, a network and its `TrainConfig` ("book50", "fast", "fast16");
+- `recipes`: recipes by name, a network and its `TrainConfig` ("book50", "fast",
+  "fast16", "fast12");
 - `trainer`: `Trainer` and `TrainConfig`, the training loop.
 
 `cnnlib.training.Trainer` (and the other names below) is `cnnlib.training.trainer.Trainer`.

@@ -252,8 +252,8 @@ def test_bench_recipes_time_to_accuracy_trains_cnnlib_and_the_pytorch_twin(tmp_p
     run("bench_recipes.py", "--time-to-accuracy", "--epochs", 1, "--limit", 200,
         "--out", out, env=cifar_env())
     main, speeds = tables(out.read_text())
-    assert labels(main) == ["cnnlib, book50", "PyTorch twin, book50", "cnnlib, fast16",
-                            "PyTorch twin, fast16"]
+    assert labels(main) == ["cnnlib, book50", "PyTorch twin, book50", "cnnlib, fast12",
+                            "PyTorch twin, fast12"]
     assert all(row["epochs"] == "1" for row in main)
     assert main[0]["SGD time ÷ PyTorch's"].endswith("×")  # cnnlib against its twin
     assert main[1]["SGD time ÷ PyTorch's"] == "1"

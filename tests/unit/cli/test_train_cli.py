@@ -59,7 +59,7 @@ def test_cli_trains_and_writes_a_loadable_model(cifar_dir, tmp_path, capsys, nar
     assert model.layers[0].buffers["mean"].shape == (3,) and np.all((std > 60) & (std < 90))
 
 
-def test_cli_default_is_fast16_and_saves_the_weight_average(cifar_dir, tmp_path, capsys,
+def test_cli_default_is_fast12_and_saves_the_weight_average(cifar_dir, tmp_path, capsys,
                                                             narrow_network):
     out = tmp_path / "model.npz"
     code, _, err = run_main(["--data", cifar_dir, "--epochs", 2, "--batch-size", 16,
@@ -67,9 +67,10 @@ def test_cli_default_is_fast16_and_saves_the_weight_average(cifar_dir, tmp_path,
     assert code == 0, err
     assert err.startswith("Training the fast network")
     model, meta = load_model_with_metadata(out)
-    assert meta["recipe"] == "fast16"
+    assert meta["recipe"] == "fast12"
     assert (meta["config"]["ema_decay"], meta["config"]["test_shift"],
-            meta["config"]["alternating_flip"]) == (0.99, 0, True)
+            meta["config"]["alternating_flip"], meta["config"]["crop_padding"],
+            meta["config"]["lr"]) == (0.99, 0, True, 2, 0.1)
     # The checkpoint holds the raw weights (training goes on from them) and the average;
     # the model file holds the average, which is what was scored.
     trainer = Trainer.from_checkpoint(tmp_path / "model.ckpt.npz",

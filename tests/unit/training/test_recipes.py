@@ -47,17 +47,26 @@ def test_with_settings_changes_one_setting_and_checks_it():
 
 def test_unknown_recipe_names_the_known_ones():
     with pytest.raises(ValueError,
-                       match=r"recipe = 'quick' must be one of \['book50', 'fast', 'fast16'\]"):
+                       match=r"recipe = 'quick' must be one of \['book50', 'fast', 'fast12', "
+                             r"'fast16'\]"):
         recipe("quick")
-    assert sorted(RECIPES) == ["book50", "fast", "fast16"]
+    assert sorted(RECIPES) == ["book50", "fast", "fast12", "fast16"]
 
 
-def test_fast16_is_fast_with_two_tricks_for_16_epochs_and_the_default():
+def test_fast16_is_fast_with_two_tricks_for_16_epochs():
     fast16 = recipe("fast16")
     assert fast16.config == recipe("fast").with_tricks(
         "ema", "alternating_flip").with_settings(epochs=16).config
     assert fast16.config.test_flip and fast16.config.test_shift == 0  # one view and its mirror
-    assert fast16.build is recipe("fast").build and DEFAULT_RECIPE == "fast16"
+    assert fast16.build is recipe("fast").build
+
+
+def test_fast12_is_fast16_in_12_epochs_with_smaller_shifts_and_a_larger_step_and_the_default():
+    fast12 = recipe("fast12")
+    assert fast12.config == recipe("fast16").with_settings(epochs=12, crop_padding=2,
+                                                           lr=0.1).config
+    assert recipe("fast16").config.crop_padding == 4 and recipe("fast16").config.lr == 0.05
+    assert fast12.build is recipe("fast").build and DEFAULT_RECIPE == "fast12"
 
 
 def test_tricks_switch_on_their_settings_and_leave_the_recipes_alone():
