@@ -1,7 +1,13 @@
-"""Train a CIFAR-10 network of the book: by default the fast recipe of chapter 10.
+"""Train a CIFAR-10 network of the book: by default its reference network (chapter 10).
 
-    python -m cnnlib.train --data DIR [--recipe fast12|fast16|book50|fast] [--epochs N]
+    python -m cnnlib.train --data DIR [--recipe book50|fast12|fast16|fast] [--epochs N]
                            [--seed S] --out model.npz
+
+Without --recipe it trains the book's reference network with the 50-epoch recipe
+("book50"), as the book's contract (DESIGN.md) promises the programs that call it;
+`--recipe fast12` trains the fast recipe that chapter 10 builds last (about 74 %
+validation accuracy on the book's images in about 5 minutes on two cores, against about
+75 % in about 15 for "book50").
 
 Trains on every image of DIR's five data_batch_* files (never on test_batch; `--subset
 book` takes the book's 5,170 images instead, `--limit N` the first N; `--validation N`

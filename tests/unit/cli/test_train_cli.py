@@ -59,11 +59,26 @@ def test_cli_trains_and_writes_a_loadable_model(cifar_dir, tmp_path, capsys, nar
     assert model.layers[0].buffers["mean"].shape == (3,) and np.all((std > 60) & (std < 90))
 
 
-def test_cli_default_is_fast12_and_saves_the_weight_average(cifar_dir, tmp_path, capsys,
-                                                            narrow_network):
+def test_cli_default_is_the_reference_network_as_the_contract_says(cifar_dir, tmp_path,
+                                                                   capsys, narrow_network):
+    # DESIGN.md: `python -m cnnlib.train --data DIR --out model.npz` "trains the book's
+    # reference network"; programs outside this repository rely on it.
     out = tmp_path / "model.npz"
-    code, _, err = run_main(["--data", cifar_dir, "--epochs", 2, "--batch-size", 16,
+    code, _, err = run_main(["--data", cifar_dir, "--epochs", 1, "--batch-size", 16,
                              "--out", out], capsys)
+    assert code == 0, err
+    assert err.startswith("Training the reference network")
+    model, meta = load_model_with_metadata(out)
+    assert meta["recipe"] == "book50" and meta["config"]["ema_decay"] == 0
+    assert [type(layer).__name__ for layer in model.layers] == [
+        type(layer).__name__ for layer in recipes.reference_network(0).layers]
+
+
+def test_cli_recipe_fast12_saves_the_weight_average(cifar_dir, tmp_path, capsys,
+                                                    narrow_network):
+    out = tmp_path / "model.npz"
+    code, _, err = run_main(["--data", cifar_dir, "--recipe", "fast12", "--epochs", 2,
+                             "--batch-size", 16, "--out", out], capsys)
     assert code == 0, err
     assert err.startswith("Training the fast network")
     model, meta = load_model_with_metadata(out)

@@ -61,12 +61,18 @@ def test_fast16_is_fast_with_two_tricks_for_16_epochs():
     assert fast16.build is recipe("fast").build
 
 
-def test_fast12_is_fast16_in_12_epochs_with_smaller_shifts_and_a_larger_step_and_the_default():
+def test_fast12_is_fast16_in_12_epochs_with_smaller_shifts_and_a_larger_step():
     fast12 = recipe("fast12")
     assert fast12.config == recipe("fast16").with_settings(epochs=12, crop_padding=2,
                                                            lr=0.1).config
     assert recipe("fast16").config.crop_padding == 4 and recipe("fast16").config.lr == 0.05
-    assert fast12.build is recipe("fast").build and DEFAULT_RECIPE == "fast12"
+    assert fast12.build is recipe("fast").build
+
+
+def test_the_command_lines_default_is_the_reference_network_of_the_contract():
+    # DESIGN.md: `python -m cnnlib.train` "trains the book's reference network".
+    assert DEFAULT_RECIPE == "book50" and recipe(DEFAULT_RECIPE).config == TrainConfig()
+    assert recipe(DEFAULT_RECIPE).network_name == "the reference network"
 
 
 def test_tricks_switch_on_their_settings_and_leave_the_recipes_alone():
