@@ -123,18 +123,12 @@ def main() -> None:
         x, y = x[:args.limit], y[:args.limit]
     x_train, y_train, x_val, y_val = validation_split(x, y, min(VALIDATION, len(y) // 2))
     settings = {"seed": args.seed}
-    if args.epochs is not None:
-        settings["epochs"] = args.epochs
-    if args.label_smoothing is not None:
-        settings["label_smoothing"] = args.label_smoothing
-    if args.lr is not None:
-        settings["lr"] = args.lr
-    if args.crop_padding is not None:
-        settings["crop_padding"] = args.crop_padding
-    if args.ema is not None:
-        settings["ema_decay"] = args.ema
-    if args.test_shift is not None:
-        settings["test_shift"] = args.test_shift
+    # Each option that was given changes the TrainConfig setting of the same meaning.
+    for option, setting in (("epochs", "epochs"), ("label_smoothing", "label_smoothing"),
+                            ("lr", "lr"), ("crop_padding", "crop_padding"),
+                            ("ema", "ema_decay"), ("test_shift", "test_shift")):
+        if getattr(args, option) is not None:
+            settings[setting] = getattr(args, option)
     if args.alternating_flip:
         settings["alternating_flip"] = True
     chosen = recipe(args.recipe).with_settings(**settings)
