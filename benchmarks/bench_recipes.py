@@ -90,7 +90,7 @@ TRICKS: dict[str, tuple[str, list[str], dict[str, str]]] = {
          "EMA, flip": "fast + alternating flip + EMA",
          "EMA, flip+shift": "fast + all three"}),
     "tricks, alternating flip, 16 epochs": (
-        "as above, 16 epochs",
+        "fast recipe with alternating flips, 16 epochs, scored raw/EMA × flip/flip+shift",
         ["fast", "--ema", EMA_DECAY, "--test-shift", TEST_SHIFT, "--alternating-flip",
          "--variants", "--epochs", "16", "--only", "raw, flip", "EMA, flip", "EMA, flip+shift"],
         {"raw, flip": "fast, 16 epochs + alternating flip",
@@ -291,13 +291,24 @@ def run_time_to_accuracy(args: argparse.Namespace, raw: Path) -> None:
         write_report(report(data), args.out)
 
 
+def what(name: str) -> str:
+    """What a run or a way of scoring a --tricks run is, for the reports' "what" column."""
+    if name in RUNS:
+        return RUNS[name][0]
+    for description, _, ways in TRICKS.values():
+        for way, row in ways.items():
+            if row == name:
+                return f"{description.split(', scored')[0]}; scored {way}"
+    return ""
+
+
 def seed_tables(runs: dict[str, list[dict]]) -> tuple[str, str]:
     """Per run, over its seeds: the accuracies as mean ± sd with the seconds of training,
     and the median seconds to each threshold (over the seeds that reached it)."""
     rows = []
     for name, seeds in runs.items():
         total = [sum(r["seconds"]) for r in seeds]
-        rows.append([name, RUNS[name][0] if name in RUNS else "", len(seeds),
+        rows.append([name, what(name), len(seeds),
                      mean_sd([r["val_acc"][-1] for r in seeds]),
                      mean_sd([max(r["val_acc"]) for r in seeds]),
                      mean_sd([r["test_acc"] for r in seeds]),
