@@ -14,7 +14,7 @@ end and only reported. The runs:
 - the ablations, each the fast recipe with one thing changed: random first-layer filters
   instead of whitened ones, label smoothing 0.1 instead of 0.2, 16 and 8 epochs;
 - by name only (--runs): fast16 cut to 12 epochs, with a peak learning rate of 0.1, with
-  translations of at most 2 pixels, and with both (fast12, the command line's default;
+  translations of at most 2 pixels, and with both (fast12, the quickest recipe;
   results/recipes-fast12-choices.md), and fast12 in 10 epochs (results/recipes-fast12.md).
 
 The report (results/recipes.md, raw numbers in results/recipes.json): per run, the

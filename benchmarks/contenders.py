@@ -2,7 +2,7 @@
 and the PyTorch twin.
 
 - `training_batch`: the batch every training-step benchmark times; `nchw`, the layout
-  PyTorch and the DLFS-style layer take.
+  PyTorch and the DLFS-style layer take; `torch_images`, a float32 NCHW tensor of it.
 - `conv2d_backward_loops`, `max_pool_backward_loops`: the loop backward passes of
   `cnnlib.core.naive`, so the "loops" column of the layer table has a backward time too.
 - `cnnlib_network`, `cnnlib_fast_network` (`NETWORKS` by name): the reference network
@@ -10,7 +10,8 @@ and the PyTorch twin.
 - `torch_reference_network`: the book's reference network (`cnnlib.nn.models`) in
   PyTorch, through `cnnlib.interop.to_torch`, so the two compute the same function.
 - `cnnlib_training_step`, `torch_training_step`: forward, loss, backward and an
-  SGD-with-momentum update, for each.
+  SGD-with-momentum update, for each; `torch_recipe_step`, PyTorch's twin of one step of
+  cnnlib's Trainer under a recipe's TrainConfig (schedule, smoothing, weight-decay groups).
 
 Importing this module does not import PyTorch (a child process that times cnnlib must not
 load it); the PyTorch functions import it when called.
@@ -40,6 +41,13 @@ def nchw(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a.transpose(0, 3, 1, 2))
 
 
+def torch_images(images: np.ndarray):
+    """Images (N, H, W, C) of any dtype (uint8 from the data set, float32 after cnnlib's
+    augmentation) as the float32 (N, C, H, W) tensor PyTorch's layers take."""
+    import torch
+    return torch.from_numpy(nchw(images.astype(np.float32, copy=False)))
+
+
 # ----------------------------------------------------------------------------- networks
 
 
@@ -49,8 +57,8 @@ def cnnlib_network(seed: int = 0) -> cnnlib.Sequential:
 
 
 def cnnlib_fast_network(seed: int = 0) -> cnnlib.Sequential:
-    """The fast network of the "fast16" recipe (its first layer random, not whitened: the
-    same shapes and the same work per step)."""
+    """The fast recipes' network ("fast", "fast16", "fast12"; its first layer random, not
+    whitened: the same shapes and the same work per step)."""
     return fast_network(seed)
 
 
@@ -118,8 +126,7 @@ def torch_recipe_step(net, config, steps_per_epoch: int):
         for group in optimizer.param_groups:
             group["lr"] = schedule(global_step)
         optimizer.zero_grad(set_to_none=True)
-        inputs = torch.from_numpy(nchw(images.astype(np.float32, copy=False)))
-        loss = torch.nn.functional.cross_entropy(net(inputs), labels,
+        loss = torch.nn.functional.cross_entropy(net(torch_images(images)), labels,
                                                  label_smoothing=config.label_smoothing)
         loss.backward()
         optimizer.step()

@@ -27,7 +27,7 @@ import time
 import numpy as np
 import torch
 from cnnlib.interop import to_torch
-from contenders import nchw, torch_recipe_step
+from contenders import torch_images, torch_recipe_step
 from harness import send_result
 
 from cnnlib import load_cifar10
@@ -47,7 +47,7 @@ def accuracy(net: torch.nn.Module, images: np.ndarray, labels: np.ndarray, flip:
     correct = 0
     for i in range(0, len(images), batch):
         views = tta_views(images[i:i + batch], flip, shift)
-        logits = sum(net(torch.from_numpy(nchw(v.astype(np.float32)))) for v in views)
+        logits = sum(net(torch_images(v)) for v in views)
         correct += int((logits.argmax(1).numpy() == labels[i:i + batch]).sum())
     net.train()
     return correct / len(labels)
