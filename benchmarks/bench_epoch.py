@@ -43,6 +43,8 @@ from harness import (
     child_result,
     current_load,
     load_line,
+    machine_block,
+    machine_info,
     ratio,
     results_in_turns,
     table,
@@ -96,6 +98,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=RESULTS / "epoch.md")
     args = p.parse_args()
     start = current_load()
+    machine = machine_info()
     epochs = ["--epochs", args.epochs, "--limit", args.limit]
     children = {name: {"program": "epoch_child.py", "threads": args.threads,
                        "args": ["pytorch" if name == "PyTorch" else "cnnlib", *epochs], **how}
@@ -114,7 +117,7 @@ def main() -> None:
         epoch_table(results), "",
         "Where cnnlib's epoch goes (the default engine, one instrumented epoch, wall "
         "clock; the instrumentation adds a little time of its own):", "",
-        profile_table(profile)]) + "\n", args.out)
+        profile_table(profile), "", machine_block(machine)]) + "\n", args.out)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from harness import (
     current_load,
     load_line,
     load_text,
+    machine_block,
     machine_info,
     progress,
     ratio,
@@ -51,6 +52,7 @@ from harness import (
 
 from cnnlib.training.recipes import RECIPES
 
+EMA_DECAY_FAST12 = str(RECIPES["fast12"].config.ema_decay)
 # name: (what it is, the child's arguments besides the seed)
 RUNS: dict[str, tuple[str, list[str]]] = {
     "book50": ("reference network, 50 epochs (the old recipe)", ["book50"]),
@@ -69,6 +71,17 @@ RUNS: dict[str, tuple[str, list[str]]] = {
         ["fast16", "--epochs", "12", "--crop-padding", "2"]),
     "fast12": ("fast16 in 12 epochs, translations ±2, lr 0.1", ["fast12"]),
     "fast12, 10 epochs": ("fast12 in 10 epochs", ["fast12", "--epochs", "10"]),
+    # Could the reference network itself get there in a few epochs? (chapter 10)
+    "reference, 16 epochs": ("book50 cut to 16 epochs", ["book50", "--epochs", "16"]),
+    "reference, 16 epochs, fast12's settings": (
+        "book50 in 16 epochs with fast12's settings: lr 0.1, translations ±2, alternating "
+        "flips, weight averaging",
+        ["book50", "--epochs", "16", "--lr", "0.1", "--crop-padding", "2",
+         "--alternating-flip", "--ema", EMA_DECAY_FAST12]),
+    "reference, 16 epochs, fast12's settings, lr 0.02": (
+        "the same with a peak learning rate of 0.02",
+        ["book50", "--epochs", "16", "--lr", "0.02", "--crop-padding", "2",
+         "--alternating-flip", "--ema", EMA_DECAY_FAST12]),
 }
 # The fast-training tricks (issue 25): one training run scored several ways per epoch
 # (children/recipe_child.py --variants), since neither weight averaging nor test-time
@@ -159,7 +172,7 @@ ONE_RUN = ("on 500 validation images one image is 0.2 points, and a 95 % interva
 
 def machine_text(data: dict) -> str:
     """A report's closing block: the machine the runs ran on, one "- what: value" a line."""
-    return "The machine:\n\n" + "\n".join(f"- {k}: {v}" for k, v in data["machine"].items())
+    return machine_block(data["machine"])
 
 
 def tricks_report(data: dict) -> str:

@@ -317,5 +317,10 @@ def machine_info() -> dict[str, str]:
     }
 
 
+def machine_block(info: Mapping[str, str]) -> str:
+    """A report's closing block: `machine_info()`'s facts, one "- what: value" a line."""
+    return "The machine:\n\n" + "\n".join(f"- {k}: {v}" for k, v in info.items())
+
+
 def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
