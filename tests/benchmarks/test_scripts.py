@@ -123,6 +123,9 @@ def test_bench_epoch_times_every_contender_and_profiles_cnnlib(tmp_path):
     assert {"Conv2D forward", "Conv2D backward", "augmentation", "loss", "optimizer step",
             "other (batching, Python)"} <= set(labels(parts))
     assert_numbers(parts, ["s", "share"])
+    # The machine it ran on, with the BLAS kernel and what chose it (OPENBLAS_CORETYPE).
+    machine = out.read_text().split("The machine:", 1)[1]
+    assert "- cpu: " in machine and "kernel" in machine and "- OPENBLAS_CORETYPE" in machine
 
 
 def test_bench_winograd_compares_both_paths_with_one_and_two_threads(tmp_path):
