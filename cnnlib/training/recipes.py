@@ -10,7 +10,8 @@
   75.4 % (15 minutes); the same network from random first-layer filters ends at 68.6 %.
 - "fast16": "fast" for 16 epochs with alternating flips and weight averaging. Over
   three seeds (benchmarks/results/recipes-fast16.md) it ends at 74.7 ± 0.8 % validation
-  accuracy, against 75.4 % for one run of "book50", and its averaged weights pass 70 %
+  accuracy, against 75.7 ± 1.0 % for three seeds of "book50" (recipes.md and
+  recipes-book50-seeds.md), and its averaged weights pass 70 %
   after 9 epochs where the raw ones need 12.
 - "fast12" (the quickest here to about the book's accuracy; `python -m cnnlib.train
   --recipe fast12`): "fast16" in 12 epochs, with random translations of at most 2 pixels
