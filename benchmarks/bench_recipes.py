@@ -52,7 +52,10 @@ from harness import (
 
 from cnnlib.training.recipes import RECIPES
 
-EMA_DECAY_FAST12 = str(RECIPES["fast12"].config.ema_decay)
+# fast12's settings besides epochs and learning rate, as recipe_child.py options.
+_FAST12 = RECIPES["fast12"].config
+FAST12_SETTINGS = ["--crop-padding", str(_FAST12.crop_padding), "--alternating-flip",
+                   "--ema", str(_FAST12.ema_decay)]
 # name: (what it is, the child's arguments besides the seed)
 RUNS: dict[str, tuple[str, list[str]]] = {
     "book50": ("reference network, 50 epochs (the old recipe)", ["book50"]),
@@ -76,12 +79,10 @@ RUNS: dict[str, tuple[str, list[str]]] = {
     "reference, 16 epochs, fast12's settings": (
         "book50 in 16 epochs with fast12's settings: lr 0.1, translations ±2, alternating "
         "flips, weight averaging",
-        ["book50", "--epochs", "16", "--lr", "0.1", "--crop-padding", "2",
-         "--alternating-flip", "--ema", EMA_DECAY_FAST12]),
+        ["book50", "--epochs", "16", "--lr", str(_FAST12.lr), *FAST12_SETTINGS]),
     "reference, 16 epochs, fast12's settings, lr 0.02": (
         "the same with a peak learning rate of 0.02",
-        ["book50", "--epochs", "16", "--lr", "0.02", "--crop-padding", "2",
-         "--alternating-flip", "--ema", EMA_DECAY_FAST12]),
+        ["book50", "--epochs", "16", "--lr", "0.02", *FAST12_SETTINGS]),
 }
 # The fast-training tricks (issue 25): one training run scored several ways per epoch
 # (children/recipe_child.py --variants), since neither weight averaging nor test-time
